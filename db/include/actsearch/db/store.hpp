@@ -1,0 +1,124 @@
+// The results store: one SQLite file per project of searches. One writer (the search process, or MPI
+// rank 0), any number of readers. db knows nothing of grammar, engine or search: it stores text, hashes
+// and numbers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace actsearch::db {
+
+struct DbError : std::runtime_error { using std::runtime_error::runtime_error; };
+
+struct RunInfo {
+    std::int64_t id = 0;
+    std::string created, finished;   // ISO-8601 UTC; finished empty while running
+    std::string status;              // running / finished / interrupted / failed
+    std::string strategy, space, task;
+    std::int64_t seed = 0;
+    std::string config_json;
+    std::string version;
+    // Filled by list_runs():
+    std::int64_t evaluations = 0;
+    std::optional<double> best_score;
+};
+
+struct CandidateRecord {
+    std::int64_t id = 0;
+    std::string expr;                 // canonical infix
+    std::uint64_t structural_hash = 0;
+    std::uint64_t fingerprint = 0;
+    bool valid = true;
+    std::string invalid_reason;
+    std::optional<std::int64_t> representative;   // id of the equivalent candidate that was trained
+};
+
+struct EvaluationRecord {
+    std::int64_t id = 0;
+    std::int64_t candidate = 0;
+    std::int64_t run = 0;
+    std::string task;
+    std::string fidelity;     // Fidelity::key()
+    std::int64_t seed = 0;
+    std::string status;       // ok / diverged / invalid / timeout / error
+    double val_acc = 0, val_loss = 0, train_loss = 0, seconds = 0;
+    std::string message;
+    std::string created;
+};
+
+struct LeaderboardRow {
+    std::int64_t candidate = 0;
+    std::string expr;
+    std::string task;
+    double mean = 0, stddev = 0;
+    std::int64_t seeds = 0;           // ok evaluations counted in the mean
+    std::int64_t n_ok = 0, n_diverged = 0, n_invalid = 0, n_other = 0;
+    std::int64_t best_run = 0;
+    std::int64_t equivalents = 0;     // other candidates sharing this one's results
+};
+
+struct LeaderboardQuery {
+    std::optional<std::string> task;
+    std::optional<std::int64_t> run;
+    int top = 20;
+    int min_seeds = 1;
+};
+
+class Store {
+public:
+    // Opens or creates; sets WAL, busy timeout, foreign keys; migrates an older schema forward.
+    // Throws DbError (one line) on a file that is not a database, is corrupt, or has a newer schema.
+    explicit Store(const std::string& path, bool read_only = false);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    static constexpr int kSchemaVersion = 1;
+
+    // Runs.
+    std::int64_t create_run(const RunInfo& info);              // status "running"
+    void set_run_status(std::int64_t run, const std::string& status);   // sets finished when not running
+    std::optional<RunInfo> run(std::int64_t id);
+    std::vector<RunInfo> list_runs();
+    // Latest run with the same strategy/space/task/config, for "same command again resumes".
+    std::optional<std::int64_t> find_run(const std::string& strategy, const std::string& space,
+                                         const std::string& task, const std::string& config_json);
+
+    // Candidates, keyed by canonical expression (insert-or-get).
+    std::int64_t upsert_candidate(const CandidateRecord& c);
+    std::optional<CandidateRecord> candidate(std::int64_t id);
+    std::optional<CandidateRecord> candidate_by_expr(const std::string& expr);
+    // The first valid candidate with this fingerprint that has a representative of NULL, if any.
+    std::optional<CandidateRecord> candidate_by_fingerprint(std::uint64_t fp);
+
+    // Evaluations. Unique on (candidate, task, fidelity, seed): a second insert is ignored.
+    void insert_evaluation(const EvaluationRecord& e);
+    std::vector<EvaluationRecord> evaluations_of(std::int64_t candidate);   // with its equivalents'
+    std::optional<EvaluationRecord> find_evaluation(std::int64_t candidate, const std::string& task,
+                                                    const std::string& fidelity, std::int64_t seed);
+
+    // Groups writes: inside a transaction each insert does not fsync. Nested calls are flattened.
+    void begin();
+    void commit();
+
+    std::vector<LeaderboardRow> leaderboard(const LeaderboardQuery& q);
+
+    // Opaque strategy state (controller weights, population) per run, replaced on each save.
+    void save_state(std::int64_t run, const std::string& key, const std::string& blob);
+    std::optional<std::string> load_state(std::int64_t run, const std::string& key);
+
+    // PRAGMA integrity_check == "ok".
+    bool integrity_ok();
+
+    const std::string& path() const noexcept;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace actsearch::db

@@ -1,0 +1,55 @@
+// A proxy network: parameters and gradients live in flat buffers allocated once; forward and backward
+// are explicit. The trainer (trainer.cpp) owns the optimiser and the loop; networks own the maths.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "actsearch/grammar/program.hpp"
+
+namespace actsearch::engine {
+
+struct ImageShape {
+    int channels = 1, height = 28, width = 28;
+    std::size_t size() const noexcept { return std::size_t(channels) * height * width; }
+};
+
+class Network {
+public:
+    virtual ~Network() = default;
+
+    // All trainable parameters, activation betas included, in one flat buffer; grads() matches it.
+    virtual std::span<float> params() = 0;
+    virtual std::span<float> grads() = 0;
+
+    // One training batch: x is [batch, C, H, W] normalised floats, labels in [0, classes).
+    // Zeroes grads(), runs forward (batch statistics for batch norm, updating running averages) and
+    // backward, and returns the mean softmax cross-entropy over the batch.
+    virtual float train_batch(const float* x, const std::int32_t* labels, int batch) = 0;
+
+    // Inference (running statistics for batch norm): logits [batch, classes].
+    virtual void infer(const float* x, int batch, float* logits) = 0;
+
+    virtual int classes() const = 0;
+};
+
+struct NetworkConfig {
+    ImageShape input;
+    int classes = 10;
+    int width = 128;   // MLP hidden units; CNN base channels (16 for fmnist-cnn)
+    int depth = 3;     // MLP hidden layers; ResNet blocks per stage
+    std::uint64_t init_seed = 0;
+};
+
+// Layers initialised as PyTorch's defaults (kaiming-uniform(a=sqrt(5)) weights, uniform biases),
+// activation betas at 1.
+std::unique_ptr<Network> make_mlp(const NetworkConfig& cfg, const Program& activation);
+// Four conv3x3 (no bias) -> BN -> act blocks: C->w, w->w, maxpool2, w->2w, 2w->2w, maxpool2, GAP, linear.
+std::unique_ptr<Network> make_cnn(const NetworkConfig& cfg, const Program& activation);
+// A small ResNet: conv-BN-act stem, three stages of `depth` basic blocks (widths w, 2w, 4w, stride 2
+// between stages), GAP, linear.
+std::unique_ptr<Network> make_resnet(const NetworkConfig& cfg, const Program& activation);
+
+}  // namespace actsearch::engine
