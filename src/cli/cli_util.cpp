@@ -20,6 +20,12 @@ Expr parse_or_report(std::string_view text, Notation notation) {
     return r.expr();
 }
 
+Space load_space_or_usage(const std::string& name_or_path) {
+    auto loaded = load_space(name_or_path);
+    if (auto* err = std::get_if<SpaceError>(&loaded)) throw UsageError(err->message);
+    return std::get<Space>(std::move(loaded));
+}
+
 Notation notation_from(const std::string& name) {
     if (name == "infix") return Notation::Infix;
     if (name == "aquasurf") return Notation::AquaSurf;

@@ -6,12 +6,16 @@
 
 #include "actsearch/grammar/expr.hpp"
 #include "actsearch/grammar/parse.hpp"
+#include "actsearch/grammar/space.hpp"
 
 namespace actsearch::cli {
 
 // Parses an expression given on the command line; on error prints the positioned message with a caret
 // to stderr and throws ReportedError(2).
 Expr parse_or_report(std::string_view text, Notation notation = Notation::Infix);
+
+// A built-in space name or a .space file; UsageError with the one-line reason otherwise.
+Space load_space_or_usage(const std::string& name_or_path);
 
 // "infix" / "aquasurf" -> Notation; UsageError otherwise.
 Notation notation_from(const std::string& name);
