@@ -1,0 +1,44 @@
+#include "candidate_info.hpp"
+
+#include "actsearch/grammar/print.hpp"
+
+namespace actsearch::cli {
+
+CandidateInfo describe(const Expr& e) {
+    CandidateInfo c;
+    c.canonical = canonicalize(e);
+    c.text = to_infix(c.canonical);
+    c.hash = structural_hash(c.canonical);
+    c.fingerprint = fingerprint(c.canonical);
+    return c;
+}
+
+std::int64_t record_candidate(db::Store& store, const CandidateInfo& c, std::optional<std::int64_t> representative) {
+    db::CandidateRecord rec;
+    rec.expr = c.text;
+    rec.structural_hash = c.hash;
+    rec.fingerprint = c.fingerprint.hash;
+    rec.valid = c.fingerprint.valid;
+    rec.invalid_reason = c.fingerprint.reason;
+    rec.representative = representative;
+    return store.upsert_candidate(rec);
+}
+
+db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const engine::TaskConfig& task,
+                                     std::uint64_t seed, const engine::EvalResult& r) {
+    db::EvaluationRecord e;
+    e.candidate = candidate;
+    e.run = run;
+    e.task = task.name;
+    e.fidelity = task.fidelity.key();
+    e.seed = static_cast<std::int64_t>(seed);
+    e.status = engine::to_string(r.status);
+    e.val_acc = r.val_acc;
+    e.val_loss = r.val_loss;
+    e.train_loss = r.train_loss;
+    e.seconds = r.seconds;
+    e.message = r.message;
+    return e;
+}
+
+}  // namespace actsearch::cli

@@ -1,0 +1,38 @@
+#include "task_options.hpp"
+
+#include <variant>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+
+namespace actsearch::cli {
+
+void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, const std::string& default_task) {
+    o.task = default_task;
+    const std::string what = prefix.empty() ? "" : "(" + prefix.substr(0, prefix.size() - 1) + ") ";
+    cmd->add_option("--" + prefix + "task", o.task,
+                    what + "Proxy task: " + fmt::format("{}", fmt::join(engine::task_names(), ", ")))
+        ->capture_default_str();
+    cmd->add_option("--" + prefix + "steps", o.fidelity.steps, what + "Training steps (default: the task's)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--" + prefix + "width", o.fidelity.width, what + "Hidden units / base channels")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--" + prefix + "depth", o.fidelity.depth, what + "Hidden layers / blocks per stage")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--" + prefix + "lr", o.fidelity.lr, what + "SGD learning rate")->check(CLI::PositiveNumber);
+    cmd->add_option("--" + prefix + "batch", o.fidelity.batch, what + "Batch size")->check(CLI::PositiveNumber);
+    if (prefix.empty())
+        cmd->add_option("--data-dir", o.data_dir,
+                        "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
+                        "the folder of data_batch_*.bin)");
+}
+
+engine::TaskConfig resolve_task_or_usage(const TaskOptions& o) {
+    auto r = engine::resolve_task(o.task, o.fidelity, o.data_dir);
+    if (auto* err = std::get_if<engine::TaskError>(&r)) throw UsageError(err->message);
+    return std::get<engine::TaskConfig>(std::move(r));
+}
+
+}  // namespace actsearch::cli
