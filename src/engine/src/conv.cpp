@@ -1,0 +1,289 @@
+#include "conv.hpp"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace actsearch::engine::conv {
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using StridedRows = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
+using ConstStridedRows = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
+using Row = Eigen::Map<Eigen::ArrayXf>;
+using ConstRow = Eigen::Map<const Eigen::ArrayXf>;
+
+// Output columns ox whose input column ox * stride - padding + kx lies inside [0, width): [begin, end).
+struct ValidRange {
+    int begin = 0, end = 0;
+};
+ValidRange valid_outputs(int offset, int stride, int in_size, int out_size) {
+    // offset = kx - padding; input index = ox * stride + offset.
+    const int begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+    const int last_input = in_size - 1 - offset;
+    const int end = last_input < 0 ? 0 : std::min(out_size, last_input / stride + 1);
+    const int clamped_begin = std::min(begin, out_size);
+    return {clamped_begin, std::max(end, clamped_begin)};
+}
+
+// The geometry of one conv call, computed once per call.
+struct ConvCall {
+    const Conv2d& conv;
+    PlaneStrides x_strides;
+    int images, height, width, out_height, out_width;
+    std::size_t out_plane() const { return std::size_t(out_height) * out_width; }
+
+    ConvCall(const Conv2d& c, PlaneStrides s, int n, int h, int w)
+        : conv(c), x_strides(s), images(n), height(h), width(w), out_height(c.out_height(h)),
+          out_width(c.out_width(w)) {}
+
+    int images_per_chunk() const {
+        const std::size_t per_image = conv.patch_size() * out_plane();
+        const std::size_t fit = per_image == 0 ? 1 : kColumnBudget / per_image;
+        return int(std::clamp<std::size_t>(fit, 1, std::size_t(std::max(images, 1))));
+    }
+
+    // col[(c, ky, kx)][(n, oy, ox)] = x[c][first + n][oy * stride - padding + ky][ox * stride - padding + kx],
+    // zero outside the image, for images [first, first + count).
+    void im2col(const float* x, int first, int count, float* col) const {
+        const int k = conv.kernel, stride = conv.stride, pad = conv.padding;
+        const std::size_t columns = std::size_t(count) * out_plane();
+        for (int c = 0; c < conv.in_channels; ++c) {
+            for (int ky = 0; ky < k; ++ky) {
+                const ValidRange rows = valid_outputs(ky - pad, stride, height, out_height);
+                for (int kx = 0; kx < k; ++kx) {
+                    const ValidRange cols = valid_outputs(kx - pad, stride, width, out_width);
+                    float* row = col + ((std::size_t(c) * k + ky) * k + kx) * columns;
+                    for (int n = 0; n < count; ++n) {
+                        const float* plane =
+                            x + c * x_strides.channel_stride + std::size_t(first + n) * x_strides.image_stride;
+                        float* out = row + std::size_t(n) * out_plane();
+                        std::fill(out, out + std::size_t(rows.begin) * out_width, 0.0f);
+                        for (int oy = rows.begin; oy < rows.end; ++oy) {
+                            const float* src = plane + std::size_t(oy * stride - pad + ky) * width;
+                            float* dst = out + std::size_t(oy) * out_width;
+                            std::fill(dst, dst + cols.begin, 0.0f);
+                            if (stride == 1) {
+                                std::memcpy(dst + cols.begin, src + (cols.begin + kx - pad),
+                                            sizeof(float) * (cols.end - cols.begin));
+                            } else {
+                                for (int ox = cols.begin; ox < cols.end; ++ox)
+                                    dst[ox] = src[ox * stride + kx - pad];
+                            }
+                            std::fill(dst + cols.end, dst + out_width, 0.0f);
+                        }
+                        std::fill(out + std::size_t(rows.end) * out_width, out + out_plane(), 0.0f);
+                    }
+                }
+            }
+        }
+    }
+
+    // The adjoint of im2col: dx[c][first + n][iy][ix] += every col entry that was read from it. The
+    // images [first, first + count) of dx must be zeroed by the caller.
+    void col2im(const float* col, int first, int count, float* dx) const {
+        const int k = conv.kernel, stride = conv.stride, pad = conv.padding;
+        const std::size_t columns = std::size_t(count) * out_plane();
+        for (int c = 0; c < conv.in_channels; ++c) {
+            for (int ky = 0; ky < k; ++ky) {
+                const ValidRange rows = valid_outputs(ky - pad, stride, height, out_height);
+                for (int kx = 0; kx < k; ++kx) {
+                    const ValidRange cols = valid_outputs(kx - pad, stride, width, out_width);
+                    const float* row = col + ((std::size_t(c) * k + ky) * k + kx) * columns;
+                    for (int n = 0; n < count; ++n) {
+                        float* plane =
+                            dx + c * x_strides.channel_stride + std::size_t(first + n) * x_strides.image_stride;
+                        const float* in = row + std::size_t(n) * out_plane();
+                        for (int oy = rows.begin; oy < rows.end; ++oy) {
+                            float* dst = plane + std::size_t(oy * stride - pad + ky) * width;
+                            const float* src = in + std::size_t(oy) * out_width;
+                            for (int ox = cols.begin; ox < cols.end; ++ox) dst[ox * stride + kx - pad] += src[ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    void zero_images(float* x, int first, int count) const {
+        const std::size_t plane = std::size_t(height) * width;
+        for (int c = 0; c < conv.in_channels; ++c)
+            for (int n = first; n < first + count; ++n)
+                std::fill_n(x + c * x_strides.channel_stride + std::size_t(n) * x_strides.image_stride, plane, 0.0f);
+    }
+};
+
+}  // namespace
+
+std::size_t conv2d_scratch_size(const Conv2d& conv, int images, int height, int width) noexcept {
+    const ConvCall call(conv, {}, images, height, width);
+    return conv.patch_size() * call.out_plane() * std::size_t(call.images_per_chunk());
+}
+
+void conv2d_forward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
+                    int width, const float* weight, float* y, std::span<float> scratch) {
+    const ConvCall call(conv, x_strides, images, height, width);
+    const std::size_t out_plane = call.out_plane();
+    const std::size_t total_columns = std::size_t(images) * out_plane;
+    const Eigen::Index patch = Eigen::Index(conv.patch_size());
+    const Eigen::Map<const RowMatrix> w(weight, conv.out_channels, patch);
+    const int chunk = call.images_per_chunk();
+    for (int first = 0; first < images; first += chunk) {
+        const int count = std::min(chunk, images - first);
+        const Eigen::Index columns = Eigen::Index(count * out_plane);
+        call.im2col(x, first, count, scratch.data());
+        const Eigen::Map<const RowMatrix> col(scratch.data(), patch, columns);
+        StridedRows out(y + first * out_plane, conv.out_channels, columns,
+                        Eigen::OuterStride<>(Eigen::Index(total_columns)));
+        out.noalias() = w * col;
+    }
+}
+
+void conv2d_backward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
+                     int width, const float* weight, const float* dy, float* dweight, float* dx,
+                     std::span<float> scratch) {
+    const ConvCall call(conv, x_strides, images, height, width);
+    const std::size_t out_plane = call.out_plane();
+    const std::size_t total_columns = std::size_t(images) * out_plane;
+    const Eigen::Index patch = Eigen::Index(conv.patch_size());
+    const Eigen::Map<const RowMatrix> w(weight, conv.out_channels, patch);
+    Eigen::Map<RowMatrix> dw(dweight, conv.out_channels, patch);
+    const int chunk = call.images_per_chunk();
+    for (int first = 0; first < images; first += chunk) {
+        const int count = std::min(chunk, images - first);
+        const Eigen::Index columns = Eigen::Index(count * out_plane);
+        const ConstStridedRows dout(dy + first * out_plane, conv.out_channels, columns,
+                                    Eigen::OuterStride<>(Eigen::Index(total_columns)));
+        // Recomputing im2col costs one copy; keeping it for the whole batch would cost ~60 MB.
+        call.im2col(x, first, count, scratch.data());
+        Eigen::Map<RowMatrix> col(scratch.data(), patch, columns);
+        dw.noalias() += dout * col.transpose();
+        if (dx != nullptr) {
+            col.noalias() = w.transpose() * dout;  // the columns are no longer needed: reuse them
+            call.zero_images(dx, first, count);
+            call.col2im(scratch.data(), first, count, dx);
+        }
+    }
+}
+
+void batchnorm_forward_train(const BatchNorm& bn, const float* x, float* y, std::size_t count,
+                             const float* gamma, const float* beta, float* saved_mean, float* saved_inv_std,
+                             float* running_mean, float* running_var) {
+    const float n = float(count);
+    // PyTorch divides by n - 1 for the running variance; with one value per channel it raises, we keep
+    // the (zero) biased variance instead.
+    const float unbiased = count > 1 ? n / (n - 1.0f) : 1.0f;
+    for (int c = 0; c < bn.channels; ++c) {
+        const ConstRow in(x + c * count, Eigen::Index(count));
+        const float mean = in.sum() / n;
+        const float var = (in - mean).square().sum() / n;  // two passes: no cancellation
+        const float inv_std = 1.0f / std::sqrt(var + bn.eps);
+        const float scale = gamma[c] * inv_std;
+        Row(y + c * count, Eigen::Index(count)) = (in - mean) * scale + beta[c];
+        saved_mean[c] = mean;
+        saved_inv_std[c] = inv_std;
+        running_mean[c] = (1.0f - bn.momentum) * running_mean[c] + bn.momentum * mean;
+        running_var[c] = (1.0f - bn.momentum) * running_var[c] + bn.momentum * var * unbiased;
+    }
+}
+
+void batchnorm_forward_infer(const BatchNorm& bn, const float* x, float* y, std::size_t count,
+                             const float* gamma, const float* beta, const float* running_mean,
+                             const float* running_var) {
+    for (int c = 0; c < bn.channels; ++c) {
+        const float scale = gamma[c] / std::sqrt(running_var[c] + bn.eps);
+        Row(y + c * count, Eigen::Index(count)) =
+            (ConstRow(x + c * count, Eigen::Index(count)) - running_mean[c]) * scale + beta[c];
+    }
+}
+
+void batchnorm_backward(const BatchNorm& bn, const float* x, const float* dy, float* dx, std::size_t count,
+                        const float* gamma, const float* saved_mean, const float* saved_inv_std,
+                        float* dgamma, float* dbeta) {
+    const float n = float(count);
+    for (int c = 0; c < bn.channels; ++c) {
+        const ConstRow in(x + c * count, Eigen::Index(count));
+        const ConstRow grad(dy + c * count, Eigen::Index(count));
+        const float mean = saved_mean[c], inv_std = saved_inv_std[c];
+        const float sum_dy = grad.sum();
+        const float sum_dy_xhat = (grad * (in - mean)).sum() * inv_std;
+        dgamma[c] += sum_dy_xhat;
+        dbeta[c] += sum_dy;
+        // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat recomputed from x.
+        const float scale = gamma[c] * inv_std;
+        const float xhat_coeff = -scale * inv_std * sum_dy_xhat / n;
+        const float offset = -scale * sum_dy / n;
+        Row(dx + c * count, Eigen::Index(count)) = grad * scale + (in - mean) * xhat_coeff + offset;
+    }
+}
+
+namespace {
+// Index (0..3, row-major in the window) of the window's maximum, by PyTorch's rule: a later value wins
+// if it is greater or NaN.
+inline int window_argmax(const float* top, const float* bottom) {
+    const float v[4] = {top[0], top[1], bottom[0], bottom[1]};
+    int best = 0;
+    for (int i = 1; i < 4; ++i)
+        if (v[i] > v[best] || std::isnan(v[i])) best = i;
+    return best;
+}
+}  // namespace
+
+void maxpool2x2_forward(const float* x, float* y, std::size_t planes, int height, int width) {
+    const int out_h = height / 2, out_w = width / 2;
+    for (std::size_t p = 0; p < planes; ++p) {
+        const float* in = x + p * height * width;
+        float* out = y + p * out_h * out_w;
+        for (int oy = 0; oy < out_h; ++oy) {
+            const float* top = in + std::size_t(2 * oy) * width;
+            const float* bottom = top + width;
+            for (int ox = 0; ox < out_w; ++ox) {
+                float m = top[2 * ox];
+                const float rest[3] = {top[2 * ox + 1], bottom[2 * ox], bottom[2 * ox + 1]};
+                for (float v : rest) m = (v > m || std::isnan(v)) ? v : m;
+                out[std::size_t(oy) * out_w + ox] = m;
+            }
+        }
+    }
+}
+
+void maxpool2x2_backward(const float* x, const float* dy, float* dx, std::size_t planes, int height,
+                         int width) {
+    const int out_h = height / 2, out_w = width / 2;
+    std::fill_n(dx, planes * height * width, 0.0f);
+    for (std::size_t p = 0; p < planes; ++p) {
+        const float* in = x + p * height * width;
+        float* grad_in = dx + p * height * width;
+        const float* grad_out = dy + p * out_h * out_w;
+        for (int oy = 0; oy < out_h; ++oy) {
+            const std::size_t top = std::size_t(2 * oy) * width;
+            for (int ox = 0; ox < out_w; ++ox) {
+                const std::size_t corner = top + 2 * ox;
+                const int best = window_argmax(in + corner, in + corner + width);
+                grad_in[corner + (best >> 1) * width + (best & 1)] = grad_out[std::size_t(oy) * out_w + ox];
+            }
+        }
+    }
+}
+
+void global_avg_pool_forward(const float* x, float* y, int channels, int images, std::size_t plane) {
+    for (int c = 0; c < channels; ++c)
+        for (int n = 0; n < images; ++n)
+            y[std::size_t(n) * channels + c] =
+                ConstRow(x + (std::size_t(c) * images + n) * plane, Eigen::Index(plane)).sum() / float(plane);
+}
+
+void global_avg_pool_backward(const float* dy, float* dx, int channels, int images, std::size_t plane) {
+    for (int c = 0; c < channels; ++c)
+        for (int n = 0; n < images; ++n)
+            std::fill_n(dx + (std::size_t(c) * images + n) * plane, plane,
+                        dy[std::size_t(n) * channels + c] / float(plane));
+}
+
+void residual_add(const float* a, const float* b, float* out, std::size_t count) {
+    Row(out, Eigen::Index(count)) = ConstRow(a, Eigen::Index(count)) + ConstRow(b, Eigen::Index(count));
+}
+
+}  // namespace actsearch::engine::conv
