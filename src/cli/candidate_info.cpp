@@ -24,13 +24,13 @@ std::int64_t record_candidate(db::Store& store, const CandidateInfo& c, std::opt
     return store.upsert_candidate(rec);
 }
 
-db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const engine::TaskConfig& task,
-                                     std::uint64_t seed, const engine::EvalResult& r) {
+db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const std::string& task,
+                                     const std::string& fidelity, std::uint64_t seed, const engine::EvalResult& r) {
     db::EvaluationRecord e;
     e.candidate = candidate;
     e.run = run;
-    e.task = task.name;
-    e.fidelity = task.fidelity.key();
+    e.task = task;
+    e.fidelity = fidelity;
     e.seed = static_cast<std::int64_t>(seed);
     e.status = engine::to_string(r.status);
     e.val_acc = r.val_acc;

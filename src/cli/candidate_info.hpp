@@ -25,7 +25,7 @@ CandidateInfo describe(const Expr& e);
 std::int64_t record_candidate(db::Store& store, const CandidateInfo& c,
                               std::optional<std::int64_t> representative = std::nullopt);
 
-db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const engine::TaskConfig& task,
-                                     std::uint64_t seed, const engine::EvalResult& r);
+db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const std::string& task,
+                                     const std::string& fidelity, std::uint64_t seed, const engine::EvalResult& r);
 
 }  // namespace actsearch::cli

@@ -130,7 +130,7 @@ void run_eval(const EvalOptions& o) {
                 rep = other->id;
         const std::int64_t cand_id = record_candidate(store, cand, rep);
         for (const auto& r : results)
-            store.insert_evaluation(make_evaluation(rep.value_or(cand_id), run_id, task, r.seed, r.result));
+            store.insert_evaluation(make_evaluation(rep.value_or(cand_id), run_id, task.name, task.fidelity.key(), r.seed, r.result));
         store.set_run_status(run_id, "finished");
         store.commit();
     }

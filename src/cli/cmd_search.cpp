@@ -1,0 +1,103 @@
+// actsearch search: the main job.
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "actsearch/search/strategy.hpp"
+#include "cli_util.hpp"
+#include "commands.hpp"
+#include "mpi_executor.hpp"
+#include "search_driver.hpp"
+
+namespace actsearch::cli {
+namespace {
+
+struct SearchOptions {
+    SearchConfig config;
+    std::string time_limit;
+    std::int64_t resume = 0;
+};
+
+extern "C" void on_stop_signal(int) {
+    if (stop_requested().exchange(true)) _exit(130);   // a second Ctrl-C: leave now (results are committed)
+    static const char msg[] =
+        "\nstopping: finishing the evaluations in flight (Ctrl-C again to quit at once; nothing stored is lost)\n";
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+}
+
+int run(SearchOptions& o) {
+    SearchConfig& c = o.config;
+    if (!o.time_limit.empty()) c.time_limit = parse_duration(o.time_limit);
+    if (o.resume > 0) c.resume = o.resume;
+    if (c.promote < 0) throw UsageError("--promote must not be negative");
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    mpi_start(nullptr, nullptr);
+    if (mpi_active() && mpi_rank() != 0) c.quiet = true;
+    int status = 0;
+    try {
+        status = run_search(c);
+    } catch (...) {
+        if (!mpi_active()) throw;
+        // One rank failing must not leave the others waiting for messages forever.
+        try {
+            throw;
+        } catch (const UsageError& e) {
+            fmt::print(stderr, "error: {}\n", e.what());
+            mpi_abort(2);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "error: {}\n", e.what());
+            mpi_abort(1);
+        }
+    }
+    mpi_finish();
+    return status;
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app) {
+    auto opts = std::make_shared<SearchOptions>();
+    SearchConfig& c = opts->config;
+    // The embedded default: screen broadly on the fast MLP proxy, judge the best on the CNN.
+    c.space = "paper-core1";
+    c.strategy = "evolution";
+    c.budget = 240;
+    c.promote = 4;
+    c.promote_seeds = 2;
+    CLI::App* cmd = app.add_subcommand(
+        "search",
+        "Search a space of activation functions. With no options: an evolution search of paper-core1 screened\n"
+        "on fmnist-mlp (240 trained candidates), the best 4 promoted to fmnist-cnn; ~10 minutes on two cores.");
+    cmd->add_option("--space", c.space, "Built-in space or .space file")->capture_default_str();
+    cmd->add_option("--strategy", c.strategy, "exhaustive | rl | random | evolution")->capture_default_str()
+        ->check(CLI::IsMember(search::strategy_names()));
+    add_task_options(cmd, c.task);
+    cmd->add_option("--budget", c.budget, "Trained candidates (0: no limit)")->capture_default_str();
+    cmd->add_option("--time-limit", opts->time_limit, "Wall-time limit, e.g. 30m, 2h, 1h30m");
+    cmd->add_option("--seeds", c.seeds, "Seeds per candidate")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("--threads", c.threads, "Candidates trained at once (default: all cores)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--db", c.db, "Results database")->capture_default_str();
+    cmd->add_option("--resume", opts->resume, "Continue this run (the same command again also resumes)");
+    cmd->add_flag("--new-run", c.new_run, "Start a new run even if one with this configuration exists");
+    cmd->add_option("--seed", c.seed, "Search seed (also the first training seed)")->capture_default_str();
+    cmd->add_option("--batch", c.batch, "Candidates per round (default: the strategy's, at least 2x threads)");
+    cmd->add_option("--promote", c.promote, "Re-evaluate the best K at higher fidelity (0: none)")
+        ->capture_default_str();
+    add_task_options(cmd, c.promote_task, "promote-", "fmnist-cnn");
+    cmd->add_option("--promote-seeds", c.promote_seeds, "Seeds per promoted candidate")->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--top", c.top, "Rows of the final leaderboard")->capture_default_str();
+    cmd->add_flag("--quiet", c.quiet, "No progress or summary");
+    cmd->callback([opts] {
+        const int status = run(*opts);
+        if (status != 0) throw ReportedError(status);
+    });
+}
+
+}  // namespace actsearch::cli

@@ -1,0 +1,42 @@
+// Where evaluations run: in this process on an OpenMP pool, or on MPI worker ranks. The search driver
+// hands a batch of jobs to an Executor and gets each result back as soon as it is done, on the calling
+// thread, so it can be stored at once (a killed search loses only what was still training).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actsearch/engine/evaluate.hpp"
+#include "actsearch/grammar/expr.hpp"
+
+namespace actsearch::cli {
+
+struct Job {
+    std::size_t id = 0;        // the driver's index, returned with the result
+    std::string expr;          // canonical infix text: all a remote rank needs besides the task
+    std::uint64_t seed = 0;
+    int task = 0;              // which ScoreFn of the executor's list (0 = screening, 1 = promotion)
+};
+
+// Scores one job. The engine's evaluate() for a proxy task; a database lookup for table:FILE.db.
+using ScoreFn = std::function<engine::EvalResult(const Job&, int threads)>;
+using ResultFn = std::function<void(const Job&, const engine::EvalResult&)>;
+
+class Executor {
+public:
+    virtual ~Executor() = default;
+    // Runs every job (those not yet started when `stop` becomes true are skipped) and calls on_result
+    // for each finished one, serialised, on the calling thread or under a lock.
+    virtual void run(const std::vector<Job>& jobs, const ResultFn& on_result, const std::atomic<bool>& stop) = 0;
+    // Number of jobs that can run at once: a good batch size is a small multiple of it.
+    virtual int slots() const = 0;
+};
+
+// `threads` candidates at once, one thread each.
+std::unique_ptr<Executor> make_local_executor(std::vector<ScoreFn> scorers, int threads);
+
+}  // namespace actsearch::cli
