@@ -50,22 +50,28 @@ struct EvaluationRecord {
     std::string created;
 };
 
+// One row per (representative-or-self candidate, task, fidelity): scores at different fidelities (steps,
+// width...) are not comparable, so they are never averaged together.
 struct LeaderboardRow {
     std::int64_t candidate = 0;
     std::string expr;
     std::string task;
-    double mean = 0, stddev = 0;
-    std::int64_t seeds = 0;           // ok evaluations counted in the mean
+    std::string fidelity;
+    double mean = 0, stddev = 0;      // of val_acc over ok evaluations; sample stddev (n - 1), 0 for one;
+                                      // mean is NaN when there is no ok evaluation (min_seeds = 0)
+    std::int64_t seeds = 0;           // distinct seeds among the ok evaluations counted in the mean
     std::int64_t n_ok = 0, n_diverged = 0, n_invalid = 0, n_other = 0;
-    std::int64_t best_run = 0;
+    std::int64_t best_run = 0;        // run of the best ok evaluation; 0 when none
     std::int64_t equivalents = 0;     // other candidates sharing this one's results
 };
 
 struct LeaderboardQuery {
     std::optional<std::string> task;
-    std::optional<std::int64_t> run;
-    int top = 20;
-    int min_seeds = 1;
+    std::optional<std::int64_t> run;           // only evaluations made by this run
+    std::optional<std::string> fidelity;       // Fidelity::key()
+    std::optional<std::int64_t> candidate;     // only this candidate's group (it or its representative)
+    int top = 20;                              // <= 0: all rows
+    int min_seeds = 1;                         // 0 also lists candidates with no ok evaluation
 };
 
 class Store {
@@ -95,15 +101,26 @@ public:
     // The first valid candidate with this fingerprint that has a representative of NULL, if any.
     std::optional<CandidateRecord> candidate_by_fingerprint(std::uint64_t fp);
 
-    // Evaluations. Unique on (candidate, task, fidelity, seed): a second insert is ignored.
-    void insert_evaluation(const EvaluationRecord& e);
-    std::vector<EvaluationRecord> evaluations_of(std::int64_t candidate);   // with its equivalents'
+    // The other candidates sharing this one's results: its representative and the representative's
+    // other equivalents (or, for a representative, its equivalents), by id.
+    std::vector<CandidateRecord> equivalents_of(std::int64_t candidate);
+
+    // Evaluations. Unique on (candidate, task, fidelity, seed): a second insert is ignored (returns
+    // false). run <= 0 is stored as NULL (an evaluation outside any run). NaN scores read back as NaN.
+    bool insert_evaluation(const EvaluationRecord& e);
+    // Those of the candidate's whole equivalence group, ordered by task, fidelity, seed.
+    std::vector<EvaluationRecord> evaluations_of(std::int64_t candidate);
+    // The candidate's own evaluation, or else its representative's (an equivalent's results are its
+    // representative's).
     std::optional<EvaluationRecord> find_evaluation(std::int64_t candidate, const std::string& task,
                                                     const std::string& fidelity, std::int64_t seed);
 
-    // Groups writes: inside a transaction each insert does not fsync. Nested calls are flattened.
+    // Groups writes: inside a transaction each insert does not fsync. Nested calls are flattened: only
+    // the outermost commit() commits. rollback() abandons the whole transaction; if it was nested, the
+    // outermost commit() then throws DbError instead of committing. Prefer WriteBatch.
     void begin();
     void commit();
+    void rollback();
 
     std::vector<LeaderboardRow> leaderboard(const LeaderboardQuery& q);
 
@@ -119,6 +136,31 @@ public:
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
+};
+
+// begin() on construction, rollback() on destruction unless commit() was called: an exception between
+// the two leaves the database as it was.
+class WriteBatch {
+public:
+    explicit WriteBatch(Store& store) : store_(store) { store_.begin(); }
+    ~WriteBatch() {
+        if (!done_) {
+            try {
+                store_.rollback();
+            } catch (...) {   // a destructor must not throw; SQLite rolls back a failed transaction itself
+            }
+        }
+    }
+    WriteBatch(const WriteBatch&) = delete;
+    WriteBatch& operator=(const WriteBatch&) = delete;
+    void commit() {
+        done_ = true;
+        store_.commit();
+    }
+
+private:
+    Store& store_;
+    bool done_ = false;
 };
 
 }  // namespace actsearch::db

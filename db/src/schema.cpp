@@ -1,0 +1,178 @@
+#include "schema.hpp"
+
+#include <vector>
+
+#include <fmt/core.h>
+
+#include "actsearch/db/store.hpp"
+
+namespace actsearch::db::schema {
+
+std::string leaderboard_select(std::string_view evaluation_filter) {
+    // Equivalent candidates share their representative's results: every evaluation is attributed to
+    // COALESCE(representative, id). The standard deviation is the sample one (n - 1), from the sum of
+    // squares in one pass (SQLite has no stddev); values are accuracies in [0, 1], so the cancellation
+    // error is ~1e-16 relative, far below what is printed. It is 0 for a single seed. best_run is the
+    // run of the best ok evaluation in the group.
+    return fmt::format(R"(
+WITH scored AS (
+    SELECT COALESCE(c.representative, c.id) AS candidate, e.task, e.fidelity, e.seed, e.status, e.val_acc,
+           FIRST_VALUE(e.run) OVER (
+               PARTITION BY COALESCE(c.representative, c.id), e.task, e.fidelity
+               ORDER BY e.status = 'ok' DESC, e.val_acc DESC, e.id) AS best_run
+    FROM evaluations AS e JOIN candidates AS c ON c.id = e.candidate
+    WHERE {}
+),
+grouped AS (
+    SELECT candidate, task, fidelity,
+           AVG(CASE WHEN status = 'ok' THEN val_acc END) AS mean,
+           TOTAL(CASE WHEN status = 'ok' THEN val_acc * val_acc END) AS sum_sq,
+           COUNT(DISTINCT CASE WHEN status = 'ok' THEN seed END) AS seeds,
+           SUM(status = 'ok') AS n_ok,
+           SUM(status = 'diverged') AS n_diverged,
+           SUM(status = 'invalid') AS n_invalid,
+           SUM(status NOT IN ('ok', 'diverged', 'invalid')) AS n_other,
+           CASE WHEN SUM(status = 'ok') > 0 THEN MAX(best_run) END AS best_run
+    FROM scored
+    GROUP BY candidate, task, fidelity
+)
+SELECT g.candidate, c.expr, g.task, g.fidelity, g.mean,
+       CASE WHEN g.n_ok > 1 THEN MAX(0.0, (g.sum_sq - g.n_ok * g.mean * g.mean) / (g.n_ok - 1)) ELSE 0.0 END
+           AS variance,
+       g.seeds, g.n_ok, g.n_diverged, g.n_invalid, g.n_other, g.best_run,
+       (SELECT COUNT(*) FROM candidates AS q WHERE q.representative = g.candidate) AS equivalents
+FROM grouped AS g JOIN candidates AS c ON c.id = g.candidate)",
+                       evaluation_filter);
+}
+
+namespace {
+
+// Version 1. Hashes are 64-bit unsigned values stored bit-cast to INTEGER (signed 64-bit). Times are
+// ISO-8601 UTC text. NaN scores (a diverged loss) are stored as NULL, which is what SQLite makes of NaN.
+std::string schema_v1() {
+    return R"(
+CREATE TABLE runs (
+    id        INTEGER PRIMARY KEY,
+    created   TEXT NOT NULL,
+    finished  TEXT,
+    status    TEXT NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed')),
+    strategy  TEXT NOT NULL,
+    space     TEXT NOT NULL,
+    task      TEXT NOT NULL,
+    seed      INTEGER NOT NULL,
+    config    TEXT NOT NULL,
+    version   TEXT NOT NULL
+);
+CREATE INDEX runs_by_setup ON runs (strategy, space, task);
+
+CREATE TABLE candidates (
+    id              INTEGER PRIMARY KEY,
+    expr            TEXT NOT NULL UNIQUE,
+    structural_hash INTEGER NOT NULL,
+    fingerprint     INTEGER NOT NULL,
+    representative  INTEGER REFERENCES candidates (id),
+    valid           INTEGER NOT NULL CHECK (valid IN (0, 1)),
+    invalid_reason  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX candidates_by_fingerprint ON candidates (fingerprint);
+CREATE INDEX candidates_by_representative ON candidates (representative);
+
+CREATE TABLE evaluations (
+    id          INTEGER PRIMARY KEY,
+    candidate   INTEGER NOT NULL REFERENCES candidates (id),
+    run         INTEGER REFERENCES runs (id),
+    task        TEXT NOT NULL,
+    fidelity    TEXT NOT NULL,
+    seed        INTEGER NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('ok', 'diverged', 'invalid', 'timeout', 'error')),
+    val_acc     REAL,
+    val_loss    REAL,
+    train_loss  REAL,
+    seconds     REAL NOT NULL,
+    message     TEXT NOT NULL DEFAULT '',
+    created     TEXT NOT NULL,
+    UNIQUE (candidate, task, fidelity, seed)
+);
+CREATE INDEX evaluations_by_run ON evaluations (run);
+
+CREATE TABLE strategy_state (
+    run      INTEGER NOT NULL REFERENCES runs (id),
+    key      TEXT NOT NULL,
+    blob     BLOB NOT NULL,
+    updated  TEXT NOT NULL,
+    PRIMARY KEY (run, key)
+) WITHOUT ROWID;
+
+CREATE VIEW leaderboard AS)" +
+           leaderboard_select("1") + ";\n";
+}
+
+struct Header {
+    std::int64_t application_id = 0;
+    std::int64_t user_version = 0;
+    std::int64_t objects = 0;   // tables, indexes, views
+};
+
+Header read_header(sqlite::Database& db) {
+    try {
+        Header h;
+        h.application_id = db.query_int("PRAGMA application_id");
+        h.user_version = db.query_int("PRAGMA user_version");
+        h.objects = db.query_int("SELECT COUNT(*) FROM sqlite_schema");
+        return h;
+    } catch (const sqlite::SqliteError& e) {
+        // Random bytes: "file is not a database"; a damaged header: "database disk image is malformed".
+        throw DbError(fmt::format("'{}' is not a readable actsearch database ({})", db.path(), e.sqlite_message));
+    }
+}
+
+// Throws unless the file is ours or empty; returns the version it is at (0 when empty).
+int check_ownership(const sqlite::Database& db, const Header& h, int target_version) {
+    if (h.application_id == 0 && h.user_version == 0 && h.objects == 0) return 0;
+    if (h.application_id != kApplicationId) {
+        throw DbError(fmt::format("'{}' is an SQLite database but not an actsearch one (application_id {})",
+                                  db.path(), h.application_id));
+    }
+    if (h.user_version > target_version) {
+        throw DbError(fmt::format("'{}' has schema version {}, newer than this actsearch supports ({}): "
+                                  "use a newer actsearch",
+                                  db.path(), h.user_version, target_version));
+    }
+    return static_cast<int>(h.user_version);
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+    static const std::vector<Migration> all = {{1, schema_v1()}};
+    return all;
+}
+
+void open(sqlite::Database& db, std::span<const Migration> steps) {
+    const int target = steps.empty() ? 0 : steps.back().to_version;
+    const int version = check_ownership(db, read_header(db), target);
+    if (version == target) return;
+    if (db.read_only()) {
+        if (version == 0) throw DbError(fmt::format("'{}' is empty: not an actsearch database", db.path()));
+        throw DbError(fmt::format("'{}' has schema version {}; open it once read-write (e.g. with `actsearch "
+                                  "search`) to migrate it to version {}",
+                                  db.path(), version, target));
+    }
+    sqlite::Transaction tx(db);
+    // Re-read under the write lock: another process may have migrated the file meanwhile.
+    const int current = check_ownership(db, read_header(db), target);
+    for (const Migration& step : steps) {
+        if (step.to_version <= current) continue;
+        try {
+            db.exec(step.sql.c_str());
+        } catch (const sqlite::SqliteError& e) {
+            throw DbError(fmt::format("migrating '{}' to schema version {} failed: {}", db.path(),
+                                      step.to_version, e.sqlite_message));
+        }
+    }
+    // PRAGMAs take no bound parameters; these are integers of ours.
+    db.exec(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {}", kApplicationId, target).c_str());
+    tx.commit();
+}
+
+}  // namespace actsearch::db::schema

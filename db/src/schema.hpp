@@ -1,0 +1,37 @@
+// The database schema and its forward migrations. PRAGMA user_version is the schema version and
+// PRAGMA application_id marks the file as ours, so a foreign SQLite file is refused rather than written.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sqlite.hpp"
+
+namespace actsearch::db::schema {
+
+// "ACTS" in ASCII; `sqlite3 F 'PRAGMA application_id'` prints 1094931539.
+inline constexpr std::int32_t kApplicationId = 0x41435453;
+
+// Turns a database at version to_version - 1 into one at to_version. Migrations run in order inside one
+// transaction, so a failing step leaves the file as it was.
+struct Migration {
+    int to_version;
+    std::string sql;
+};
+
+// The real migrations, versions 1..Store::kSchemaVersion.
+std::span<const Migration> migrations();
+
+// Checks the file is an actsearch database (or empty), then brings it to the last migration's version.
+// A read-only database must already be at that version. Throws DbError with one line on a foreign file,
+// a file that is not SQLite, a newer schema, or a failing migration.
+void open(sqlite::Database& db, std::span<const Migration> migrations);
+
+// The leaderboard aggregation over the evaluations that satisfy `evaluation_filter`, an SQL condition
+// on `e` (evaluations) and `c` (candidates). The `leaderboard` view is this with the filter "1"; the
+// store's parameterised query uses the same text with bound parameters in the filter.
+std::string leaderboard_select(std::string_view evaluation_filter);
+
+}  // namespace actsearch::db::schema
