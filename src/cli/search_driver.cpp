@@ -36,6 +36,8 @@ std::atomic<bool>& stop_requested() {
 
 namespace {
 
+using search::Choice;
+
 // A proxy task (trained by the engine) or a table task (looked up in an earlier run's database).
 struct Scorer {
     std::string name;          // stored in evaluations.task
