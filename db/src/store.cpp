@@ -148,10 +148,13 @@ SELECT {} FROM candidates AS c, key
 WHERE (c.id = key.id OR c.representative = key.id) AND c.id != ?1
 ORDER BY c.id)",
                                              kCandidateColumns)),
-          insert_evaluation(db, "INSERT OR IGNORE INTO evaluations (candidate, run, task, fidelity, seed, status, "
+          // Not INSERT OR IGNORE: that would also silently drop rows failing a CHECK or NOT NULL
+          // constraint. Only the duplicate key (a resumed run redoing an evaluation) is ignored.
+          insert_evaluation(db, "INSERT INTO evaluations (candidate, run, task, fidelity, seed, status, "
                                 "val_acc, val_loss, train_loss, seconds, message, created) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                                "COALESCE(NULLIF(?12, ''), " ACTSEARCH_NOW "))"),
+                                "COALESCE(NULLIF(?12, ''), " ACTSEARCH_NOW ")) "
+                                "ON CONFLICT (candidate, task, fidelity, seed) DO NOTHING"),
           select_evaluations_of(db, fmt::format(R"(
 WITH key AS (SELECT COALESCE(representative, id) AS id FROM candidates WHERE id = ?1),
      members AS (SELECT id FROM key UNION SELECT c.id FROM candidates AS c, key WHERE c.representative = key.id)
