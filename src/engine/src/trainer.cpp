@@ -1,0 +1,91 @@
+#include "trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "layers.hpp"
+#include "random.hpp"
+
+namespace actsearch::engine {
+namespace {
+
+void sgd_momentum_step(std::span<float> params, std::span<const float> grads, std::span<float> velocity,
+                       float lr, float momentum) noexcept {
+    float* __restrict p = params.data();
+    const float* __restrict g = grads.data();
+    float* __restrict v = velocity.data();
+    for (std::size_t i = 0, n = params.size(); i < n; ++i) {
+        v[i] = momentum * v[i] + g[i];
+        p[i] -= lr * v[i];
+    }
+}
+
+}  // namespace
+
+TrainOutcome train(Network& net, const Dataset& data, const TrainOptions& options) {
+    TrainOutcome outcome;
+    const std::size_t image = data.shape.size();
+    const std::size_t batch = std::size_t(options.batch);
+    std::vector<float> velocity(net.params().size(), 0.0f);
+    std::vector<std::size_t> indices(batch);
+    std::vector<std::int32_t> labels(batch);
+    std::vector<float> inputs(batch * image);
+    Rng rng(options.sampling_seed);
+
+    const int tail_steps = std::max(1, options.steps / 10);
+    const int progress_every = std::max(1, options.steps / 50);
+    double tail_sum = 0.0, first_loss = 0.0;
+    for (int step = 0; step < options.steps; ++step) {
+        for (std::size_t i = 0; i < batch; ++i) {
+            indices[i] = rng.below(data.size());
+            labels[i] = data.labels[indices[i]];
+        }
+        data.gather(indices.data(), batch, inputs.data());
+        const double loss = net.train_batch(inputs.data(), labels.data(), options.batch);
+        if (step == 0) first_loss = loss;
+        if (!std::isfinite(loss) || loss > kDivergenceFactor * first_loss || loss > kDivergenceCeiling) {
+            outcome.status = EvalStatus::Diverged;
+            outcome.steps_done = step + 1;
+            outcome.message = !std::isfinite(loss)
+                                  ? fmt::format("training loss became {} at step {}", loss, step + 1)
+                                  : fmt::format("training loss exploded to {:.4g} at step {} (first step: {:.4g})", loss,
+                                                step + 1, first_loss);
+            return outcome;
+        }
+        sgd_momentum_step(net.params(), net.grads(), velocity, float(options.lr), float(options.momentum));
+        if (step >= options.steps - tail_steps) tail_sum += loss;
+        if (options.progress && (step + 1) % progress_every == 0) options.progress(double(step + 1) / options.steps);
+    }
+    outcome.steps_done = options.steps;
+    outcome.train_loss = options.steps > 0 ? tail_sum / tail_steps : 0.0;
+    return outcome;
+}
+
+Validation validate(Network& net, const Dataset& data, int chunk) {
+    const std::size_t image = data.shape.size();
+    const std::size_t classes = std::size_t(net.classes());
+    const auto rows = static_cast<std::size_t>(chunk);
+    std::vector<std::size_t> indices(rows);
+    std::vector<float> inputs(rows * image), logits(rows * classes);
+    LogitStats stats;
+    for (std::size_t begin = 0; begin < data.size() && stats.finite; begin += rows) {
+        const std::size_t count = std::min(rows, data.size() - begin);
+        std::iota(indices.begin(), indices.begin() + std::ptrdiff_t(count), begin);
+        data.gather(indices.data(), count, inputs.data());
+        net.infer(inputs.data(), int(count), logits.data());
+        accumulate_logit_stats(logits.data(), data.labels.data() + begin, int(count), int(classes), stats);
+    }
+    Validation v;
+    v.finite = stats.finite;
+    if (v.finite && data.size() > 0) {
+        v.accuracy = double(stats.correct) / double(data.size());
+        v.loss = stats.loss_sum / double(data.size());
+    }
+    return v;
+}
+
+}  // namespace actsearch::engine
