@@ -6,6 +6,7 @@
 #include <iterator>
 #include <random>
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include "../../db/src/schema.hpp"   // white-box: the migration machinery with test migrations
@@ -107,7 +108,7 @@ TEST(Schema, TruncatedDatabaseGivesDbErrorNotACrash) {
         const std::int64_t run = store.create_run(make_run());
         WriteBatch batch(store);
         for (int i = 0; i < 300; ++i) {
-            const std::int64_t c = store.upsert_candidate(make_candidate("relu(x) + " + std::to_string(i), i));
+            const std::int64_t c = store.upsert_candidate(make_candidate(fmt::format("relu(x) + {}", i), i));
             for (int seed = 1; seed <= 3; ++seed) store.insert_evaluation(make_evaluation(c, run, seed, 0.5 + i * 1e-3));
         }
         batch.commit();
