@@ -16,7 +16,7 @@ using Choice = Space::Choice;
 
 struct StrategyOptions {
     std::uint64_t seed = 0;
-    std::size_t batch = 16;          // rl: candidates per policy update; evolution: population warm-up
+    std::size_t batch = 16;          // rl: candidates per policy update
     // evolution
     std::size_t population = 64;
     std::size_t tournament = 8;
@@ -39,6 +39,8 @@ public:
     virtual std::vector<Choice> propose(std::size_t n) = 0;
 
     // The reward of a proposed candidate: validation accuracy in [0, 1]; 0 for invalid or diverged.
+    // Throws std::invalid_argument for a choice that is not a valid choice of the space, a non-finite
+    // reward, or (evolution, rl) a choice that was not proposed and is not awaiting its reward.
     virtual void observe(const Choice& c, double reward) = 0;
 
     // Everything needed to continue later (RNG, counters, population, controller weights) as bytes,
@@ -51,5 +53,13 @@ public:
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Space& space,
                                         const StrategyOptions& options);
 std::vector<std::string> strategy_names();
+
+// The same strategies over a bare list of token arities (token t takes values 0..arities[t]-1): a
+// strategy only needs the shape of a choice, never the expressions behind it. The Space overload is
+// this one with token_arities(space). Throws std::invalid_argument on an empty list, a zero arity, or
+// a space too large to index with 64 bits.
+std::unique_ptr<Strategy> make_strategy(const std::string& name, std::vector<std::uint32_t> arities,
+                                        const StrategyOptions& options);
+std::vector<std::uint32_t> token_arities(const Space& space);
 
 }  // namespace actsearch::search
