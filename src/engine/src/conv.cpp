@@ -1,3 +1,6 @@
+// GCC 12 reports false -Wmaybe-uninitialized inside Eigen 3.4's AVX-512 GEMM kernel (_mm512_undefined_ps).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include "conv.hpp"
 
 #include <Eigen/Core>
@@ -284,6 +287,108 @@ void global_avg_pool_backward(const float* dy, float* dx, int channels, int imag
 
 void residual_add(const float* a, const float* b, float* out, std::size_t count) {
     Row(out, Eigen::Index(count)) = ConstRow(a, Eigen::Index(count)) + ConstRow(b, Eigen::Index(count));
+}
+
+ConvLayer::ConvLayer(const Conv2d& geometry, FlatParameters& params)
+    : geometry_(geometry), weight_(params.take(geometry.weight_count())) {
+    make_eigen_serial();
+}
+
+void ConvLayer::init_pytorch_default(Rng& rng) noexcept {
+    fill_uniform(weight_.value, weight_.size, 1.0f / std::sqrt(float(geometry_.fan_in())), rng);
+}
+
+BatchNormLayer::BatchNormLayer(int channels, FlatParameters& params)
+    : bn_{channels}, gamma_(params.take(std::size_t(channels))), beta_(params.take(std::size_t(channels))),
+      running_mean_(std::size_t(channels)), running_var_(std::size_t(channels)),
+      saved_mean_(std::size_t(channels)), saved_inv_std_(std::size_t(channels)) {
+    init();
+}
+
+void BatchNormLayer::init() noexcept {
+    std::fill_n(gamma_.value, gamma_.size, 1.0f);
+    std::fill_n(beta_.value, beta_.size, 0.0f);
+    std::fill(running_mean_.begin(), running_mean_.end(), 0.0f);
+    std::fill(running_var_.begin(), running_var_.end(), 1.0f);
+}
+
+void BatchNormLayer::forward_train(const float* x, float* y, std::size_t count) {
+    batchnorm_forward_train(bn_, x, y, count, gamma_.value, beta_.value, saved_mean_.data(),
+                            saved_inv_std_.data(), running_mean_.data(), running_var_.data());
+}
+
+void BatchNormLayer::forward_infer(const float* x, float* y, std::size_t count) const {
+    batchnorm_forward_infer(bn_, x, y, count, gamma_.value, beta_.value, running_mean_.data(),
+                            running_var_.data());
+}
+
+void BatchNormLayer::backward(const float* x, const float* dy, float* dx, std::size_t count) const {
+    batchnorm_backward(bn_, x, dy, dx, count, gamma_.value, saved_mean_.data(), saved_inv_std_.data(),
+                       gamma_.grad, beta_.grad);
+}
+
+ConvUnit::ConvUnit(const Conv2d& geometry, Extent input, const Program* activation, FlatParameters& params)
+    : input_(input), output_{geometry.out_height(input.height), geometry.out_width(input.width)},
+      conv_(geometry, params), bn_(geometry.out_channels, params) {
+    if (activation != nullptr) act_.emplace(*activation, geometry.out_channels, params);
+}
+
+std::size_t ConvUnit::parameter_count(const Conv2d& geometry, const Program* activation) noexcept {
+    return ConvLayer::parameter_count(geometry) + BatchNormLayer::parameter_count(geometry.out_channels) +
+           (activation ? ActivationLayer::parameter_count(*activation, geometry.out_channels) : 0);
+}
+
+void ConvUnit::init_pytorch_default(Rng& rng) noexcept {
+    conv_.init_pytorch_default(rng);
+    bn_.init();
+    if (act_) act_->init();
+}
+
+void ConvUnit::reserve(int images) {
+    if (images <= capacity_) return;
+    capacity_ = images;
+    const std::size_t size = output_size(images);
+    conv_out_.assign(size, 0.0f);
+    bn_out_.assign(size, 0.0f);
+    if (act_) act_out_.assign(size, 0.0f);
+}
+
+std::size_t ConvUnit::scratch_size(int images) const noexcept {
+    return conv2d_scratch_size(conv_.geometry(), images, input_.height, input_.width);
+}
+
+const float* ConvUnit::forward(const float* x, PlaneStrides x_strides, int images, bool training,
+                               std::span<float> scratch) {
+    const std::size_t count = std::size_t(images) * output_.plane();
+    conv2d_forward(conv_.geometry(), x, x_strides, images, input_.height, input_.width, conv_.weight(),
+                   conv_out_.data(), scratch);
+    if (training)
+        bn_.forward_train(conv_out_.data(), bn_out_.data(), count);
+    else
+        bn_.forward_infer(conv_out_.data(), bn_out_.data(), count);
+    if (!act_) return bn_out_.data();
+    // CNHW: each channel is one contiguous run of images * H * W values, so the per-channel betas see a
+    // single "outer" block.
+    act_->forward(bn_out_.data(), act_out_.data(), 1, count);
+    return act_out_.data();
+}
+
+void ConvUnit::backward(const float* x, PlaneStrides x_strides, const float* dy, float* dx, int images,
+                        std::span<float> scratch, float* temp_a, float* temp_b) const {
+    if (!act_) {
+        backward_from_pre_activation(x, x_strides, dy, dx, images, scratch, temp_a);
+        return;
+    }
+    act_->backward(bn_out_.data(), dy, temp_a, 1, std::size_t(images) * output_.plane());
+    backward_from_pre_activation(x, x_strides, temp_a, dx, images, scratch, temp_b);
+}
+
+void ConvUnit::backward_from_pre_activation(const float* x, PlaneStrides x_strides, const float* d_pre,
+                                            float* dx, int images, std::span<float> scratch,
+                                            float* temp) const {
+    bn_.backward(conv_out_.data(), d_pre, temp, std::size_t(images) * output_.plane());
+    conv2d_backward(conv_.geometry(), x, x_strides, images, input_.height, input_.width, conv_.weight(), temp,
+                    conv_.weight_grad(), dx, scratch);
 }
 
 }  // namespace actsearch::engine::conv

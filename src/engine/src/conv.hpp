@@ -11,7 +11,11 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
+#include <vector>
+
+#include "layers.hpp"
 
 namespace actsearch::engine::conv {
 
@@ -97,5 +101,101 @@ void global_avg_pool_backward(const float* dy, float* dx, int channels, int imag
 
 // out = a + b (the residual join). Backward is the identity into both branches.
 void residual_add(const float* a, const float* b, float* out, std::size_t count);
+
+// ---- Layers: the kernels above bound to parameters in a network's FlatParameters. ----
+
+// Spatial size of a feature map; the channel count is the layer's.
+struct Extent {
+    int height = 0, width = 0;
+    std::size_t plane() const noexcept { return std::size_t(height) * width; }
+};
+
+class ConvLayer {
+public:
+    ConvLayer(const Conv2d& geometry, FlatParameters& params);
+    static std::size_t parameter_count(const Conv2d& geometry) noexcept { return geometry.weight_count(); }
+    // PyTorch's Conv2d default, kaiming_uniform(a=sqrt(5)): U(+-1/sqrt(fan_in)).
+    void init_pytorch_default(Rng& rng) noexcept;
+
+    const Conv2d& geometry() const noexcept { return geometry_; }
+    float* weight() const noexcept { return weight_.value; }
+    float* weight_grad() const noexcept { return weight_.grad; }
+
+private:
+    Conv2d geometry_;
+    FlatParameters::Slice weight_;
+};
+
+// BatchNorm2d: gamma and beta are parameters; running and per-batch statistics are state, not trained.
+class BatchNormLayer {
+public:
+    BatchNormLayer(int channels, FlatParameters& params);
+    static std::size_t parameter_count(int channels) noexcept { return 2 * std::size_t(channels); }
+    void init() noexcept;  // gamma = 1, beta = 0, running mean 0, running variance 1
+
+    // x, y: [channels][count].
+    void forward_train(const float* x, float* y, std::size_t count);
+    void forward_infer(const float* x, float* y, std::size_t count) const;
+    void backward(const float* x, const float* dy, float* dx, std::size_t count) const;
+
+    int channels() const noexcept { return bn_.channels; }
+    float* gamma() const noexcept { return gamma_.value; }
+    float* beta() const noexcept { return beta_.value; }
+    const std::vector<float>& running_mean() const noexcept { return running_mean_; }
+    const std::vector<float>& running_var() const noexcept { return running_var_; }
+
+private:
+    BatchNorm bn_;
+    FlatParameters::Slice gamma_, beta_;
+    std::vector<float> running_mean_, running_var_, saved_mean_, saved_inv_std_;
+};
+
+// conv -> batch norm [-> activation]: the unit both proxy networks are built from. It keeps every
+// forward value its backward pass needs (conv output, batch-norm output, activation output) in buffers
+// that grow to the largest batch seen and are then reused.
+class ConvUnit {
+public:
+    // `activation` null: no activation (a ResNet block's second conv, a projection shortcut).
+    ConvUnit(const Conv2d& geometry, Extent input, const Program* activation, FlatParameters& params);
+    static std::size_t parameter_count(const Conv2d& geometry, const Program* activation) noexcept;
+    void init_pytorch_default(Rng& rng) noexcept;
+
+    // Grows the buffers to hold `images` images (allocates only when images exceeds the capacity).
+    void reserve(int images);
+    // Floats of im2col scratch and of each backward temporary this unit needs for `images` images.
+    std::size_t scratch_size(int images) const noexcept;
+    std::size_t output_size(int images) const noexcept { return std::size_t(images) * out_channels() * output().plane(); }
+
+    // Runs on `images` (<= reserved) images of x, read through x_strides; returns the CNHW output,
+    // valid until the next forward. Training mode uses and updates batch statistics.
+    const float* forward(const float* x, PlaneStrides x_strides, int images, bool training,
+                         std::span<float> scratch);
+    // The last forward's output (what forward returned).
+    const float* output_data() const noexcept { return act_ ? act_out_.data() : bn_out_.data(); }
+    // Adds parameter gradients; writes dx through x_strides unless dx is null. dy and dx are not
+    // modified / must not alias the temporaries; temp_a and temp_b hold output_size(images) floats.
+    void backward(const float* x, PlaneStrides x_strides, const float* dy, float* dx, int images,
+                  std::span<float> scratch, float* temp_a, float* temp_b) const;
+    // Backward from a gradient with respect to the batch-norm output (skips the activation): the
+    // ResNet block applies its second activation after the residual add.
+    void backward_from_pre_activation(const float* x, PlaneStrides x_strides, const float* d_pre, float* dx,
+                                      int images, std::span<float> scratch, float* temp) const;
+
+    int in_channels() const noexcept { return conv_.geometry().in_channels; }
+    int out_channels() const noexcept { return conv_.geometry().out_channels; }
+    Extent input() const noexcept { return input_; }
+    Extent output() const noexcept { return output_; }
+    const ConvLayer& conv() const noexcept { return conv_; }
+    const BatchNormLayer& batch_norm() const noexcept { return bn_; }
+    const ActivationLayer* activation() const noexcept { return act_ ? &*act_ : nullptr; }
+
+private:
+    Extent input_, output_;
+    ConvLayer conv_;
+    BatchNormLayer bn_;
+    std::optional<ActivationLayer> act_;
+    int capacity_ = 0;
+    std::vector<float> conv_out_, bn_out_, act_out_;
+};
 
 }  // namespace actsearch::engine::conv

@@ -1,0 +1,264 @@
+// resnet-mini / cifar10-resnet: a small ResNet in the spirit of He et al.'s CIFAR ResNet-20.
+//   stem: conv3x3(C -> w) -> BN -> act
+//   three stages of `depth` basic blocks, widths w, 2w, 4w; the first block of stages 2 and 3 has
+//   stride 2. Basic block: conv3x3 -> BN -> act -> conv3x3 -> BN, plus the shortcut, then act.
+//   The shortcut is the identity, or, where the shape changes, a 1x1 stride-2 conv -> BN projection
+//   (He et al.'s option B, as torchvision's ResNets do; option A's zero padding has no parameters but
+//   is not what PyTorch users reach for first).
+//   global average pool -> linear(4w -> classes).
+// Every activation site has its own per-channel betas. Feature maps are CNHW (see conv.hpp).
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "actsearch/engine/network.hpp"
+#include "conv.hpp"
+#include "layers.hpp"
+
+namespace actsearch::engine {
+namespace {
+
+using conv::Conv2d;
+using conv::ConvUnit;
+using conv::Extent;
+using conv::PlaneStrides;
+
+constexpr int kInferChunk = 128;  // as in cnn.cpp: validation needs no more memory than training
+
+PlaneStrides cnhw(int images, Extent e) { return PlaneStrides::cnhw(std::size_t(images), e.plane()); }
+
+// Temporaries a block's backward pass may use; each holds the largest feature map of the network.
+struct BackwardTemps {
+    float* d_sum;     // gradient at the residual join
+    float* d_hidden;  // gradient of the first unit's output; then of x through the projection
+    float* unit_a;    // the units' own temporaries
+    float* unit_b;
+};
+
+class BasicBlock {
+public:
+    BasicBlock(int in, int out, int stride, Extent input, const Program& activation, FlatParameters& params)
+        : first_(Conv2d{in, out, 3, stride, 1}, input, &activation, params),
+          second_(Conv2d{out, out, 3, 1, 1}, first_.output(), nullptr, params),
+          output_act_(activation, out, params) {
+        if (needs_projection(in, out, stride))
+            projection_.emplace(Conv2d{in, out, 1, stride, 0}, input, nullptr, params);
+    }
+
+    static bool needs_projection(int in, int out, int stride) { return stride != 1 || in != out; }
+    static std::size_t parameter_count(int in, int out, int stride, const Program& activation) {
+        return ConvUnit::parameter_count(Conv2d{in, out, 3, stride, 1}, &activation) +
+               ConvUnit::parameter_count(Conv2d{out, out, 3, 1, 1}, nullptr) +
+               (needs_projection(in, out, stride) ? ConvUnit::parameter_count(Conv2d{in, out, 1, stride, 0}, nullptr)
+                                                   : 0) +
+               ActivationLayer::parameter_count(activation, out);
+    }
+
+    void init_pytorch_default(Rng& rng) {
+        first_.init_pytorch_default(rng);
+        second_.init_pytorch_default(rng);
+        if (projection_) projection_->init_pytorch_default(rng);
+        output_act_.init();
+    }
+
+    void reserve(int images, std::size_t& largest_scratch) {
+        for (ConvUnit* unit : units()) {
+            if (unit == nullptr) continue;
+            unit->reserve(images);
+            largest_scratch = std::max(largest_scratch, unit->scratch_size(images));
+        }
+        const std::size_t size = output_size(images);
+        if (sum_.size() < size) {
+            sum_.assign(size, 0.0f);
+            out_.assign(size, 0.0f);
+        }
+    }
+
+    // x: CNHW [in][images][input extent]; returns the CNHW output.
+    const float* forward(const float* x, int images, bool training, std::span<float> scratch) {
+        const float* hidden = first_.forward(x, cnhw(images, input()), images, training, scratch);
+        const float* branch = second_.forward(hidden, cnhw(images, output()), images, training, scratch);
+        const float* shortcut = projection_ ? projection_->forward(x, cnhw(images, input()), images, training, scratch)
+                                            : x;
+        const std::size_t count = output_size(images);
+        conv::residual_add(branch, shortcut, sum_.data(), count);
+        output_act_.forward(sum_.data(), out_.data(), 1, std::size_t(images) * output().plane());
+        return out_.data();
+    }
+
+    // dx (CNHW, written) from dy, the gradient of forward's output.
+    void backward(const float* x, const float* dy, float* dx, int images, std::span<float> scratch,
+                  const BackwardTemps& t) const {
+        const std::size_t count = output_size(images);
+        output_act_.backward(sum_.data(), dy, t.d_sum, 1, std::size_t(images) * output().plane());
+        second_.backward_from_pre_activation(first_.output_data(), cnhw(images, output()), t.d_sum, t.d_hidden,
+                                             images, scratch, t.unit_a);
+        first_.backward(x, cnhw(images, input()), t.d_hidden, dx, images, scratch, t.unit_a, t.unit_b);
+        const std::size_t input_count = std::size_t(images) * first_.in_channels() * input().plane();
+        if (projection_) {
+            projection_->backward_from_pre_activation(x, cnhw(images, input()), t.d_sum, t.d_hidden, images,
+                                                      scratch, t.unit_a);
+            conv::residual_add(dx, t.d_hidden, dx, input_count);
+        } else {
+            conv::residual_add(dx, t.d_sum, dx, count);
+        }
+    }
+
+    Extent input() const noexcept { return first_.input(); }
+    Extent output() const noexcept { return first_.output(); }
+    int out_channels() const noexcept { return first_.out_channels(); }
+    std::size_t output_size(int images) const noexcept { return first_.output_size(images); }
+    std::size_t largest_map(int images) const noexcept {
+        return std::max(output_size(images), std::size_t(images) * first_.in_channels() * input().plane());
+    }
+    const float* output_data() const noexcept { return out_.data(); }
+
+private:
+    std::array<ConvUnit*, 3> units() { return {&first_, &second_, projection_ ? &*projection_ : nullptr}; }
+
+    ConvUnit first_, second_;
+    std::optional<ConvUnit> projection_;
+    ActivationLayer output_act_;
+    std::vector<float> sum_, out_;  // the residual join before / after the activation
+};
+
+class ResNet final : public Network {
+public:
+    ResNet(const NetworkConfig& cfg, const Program& activation)
+        : input_(cfg.input), classes_(cfg.classes), params_(parameter_count(cfg, activation)),
+          stem_(Conv2d{cfg.input.channels, cfg.width, 3, 1, 1}, Extent{cfg.input.height, cfg.input.width},
+                &activation, params_) {
+        blocks_.reserve(std::size_t(3 * cfg.depth));
+        int in = cfg.width;
+        Extent extent = stem_.output();
+        for (int stage = 0; stage < 3; ++stage) {
+            const int out = cfg.width << stage;
+            for (int b = 0; b < cfg.depth; ++b) {
+                const int stride = stage > 0 && b == 0 ? 2 : 1;
+                blocks_.emplace_back(in, out, stride, extent, activation, params_);
+                in = out;
+                extent = blocks_.back().output();
+            }
+        }
+        head_.emplace(in, cfg.classes, params_);
+        if (!params_.fully_taken()) throw std::logic_error("make_resnet: parameter count mismatch");
+        Rng rng(cfg.init_seed);
+        stem_.init_pytorch_default(rng);
+        for (auto& block : blocks_) block.init_pytorch_default(rng);
+        head_->init_pytorch_default(rng);
+    }
+
+    std::span<float> params() override { return params_.values(); }
+    std::span<float> grads() override { return params_.grads(); }
+    int classes() const override { return classes_; }
+
+    float train_batch(const float* x, const std::int32_t* labels, int batch) override {
+        reserve(batch);
+        params_.zero_grads();
+        forward(x, batch, /*training=*/true);
+        const double loss = softmax_cross_entropy(logits_.data(), labels, batch, classes_, dlogits_.data());
+
+        const int n = batch;
+        const BasicBlock& last = blocks_.back();
+        head_->backward(features_.data(), dlogits_.data(), n, d_features_.data());
+        float* dy = grad_a_.data();
+        float* dx = grad_b_.data();
+        conv::global_avg_pool_backward(d_features_.data(), dy, last.out_channels(), n, last.output().plane());
+        const BackwardTemps temps{temp(0), temp(1), temp(2), temp(3)};
+        for (std::size_t b = blocks_.size(); b-- > 0;) {
+            const float* block_input = b == 0 ? stem_.output_data() : blocks_[b - 1].output_data();
+            blocks_[b].backward(block_input, dy, dx, n, scratch_, temps);
+            std::swap(dy, dx);
+        }
+        stem_.backward(x, PlaneStrides::nchw(std::size_t(input_.channels), stem_.input().plane()), dy, nullptr, n,
+                       scratch_, temp(0), temp(1));
+        return float(loss);
+    }
+
+    void infer(const float* x, int batch, float* logits) override {
+        if (capacity_ == 0) reserve(std::min(batch, kInferChunk));
+        for (int first = 0; first < batch; first += capacity_) {
+            const int count = std::min(capacity_, batch - first);
+            forward(x + std::size_t(first) * input_.size(), count, /*training=*/false);
+            std::copy_n(logits_.data(), std::size_t(count) * classes_, logits + std::size_t(first) * classes_);
+        }
+    }
+
+private:
+    static std::size_t parameter_count(const NetworkConfig& cfg, const Program& activation) {
+        // Three stride-2 convs after the stem need at least 4x4 inputs to leave a 1x1 map.
+        if (cfg.width <= 0 || cfg.depth <= 0 || cfg.classes <= 1 || cfg.input.channels <= 0 ||
+            cfg.input.height < 4 || cfg.input.width < 4 || cfg.width > (1 << 20))
+            throw std::invalid_argument(
+                fmt::format("make_resnet: bad shape (input {}x{}x{}, width {}, depth {}, classes {}): needs "
+                            "width >= 1, depth >= 1, classes >= 2 and images of at least 4x4",
+                            cfg.input.channels, cfg.input.height, cfg.input.width, cfg.width, cfg.depth,
+                            cfg.classes));
+        std::size_t total = ConvUnit::parameter_count(Conv2d{cfg.input.channels, cfg.width, 3, 1, 1}, &activation);
+        int in = cfg.width;
+        for (int stage = 0; stage < 3; ++stage) {
+            const int out = cfg.width << stage;
+            for (int b = 0; b < cfg.depth; ++b) {
+                total += BasicBlock::parameter_count(in, out, stage > 0 && b == 0 ? 2 : 1, activation);
+                in = out;
+            }
+        }
+        return total + DenseLayer::parameter_count(in, cfg.classes);
+    }
+
+    // Buffers grow to the largest batch seen and are then reused: no allocation in a training step.
+    void reserve(int batch) {
+        if (batch <= capacity_) return;
+        capacity_ = batch;
+        stem_.reserve(batch);
+        std::size_t largest_scratch = stem_.scratch_size(batch);
+        std::size_t largest_map = stem_.output_size(batch);
+        for (auto& block : blocks_) {
+            block.reserve(batch, largest_scratch);
+            largest_map = std::max(largest_map, block.largest_map(batch));
+        }
+        features_.assign(std::size_t(batch) * blocks_.back().out_channels(), 0.0f);
+        d_features_.assign(features_.size(), 0.0f);
+        logits_.assign(std::size_t(batch) * classes_, 0.0f);
+        dlogits_.assign(logits_.size(), 0.0f);
+        grad_a_.assign(largest_map, 0.0f);
+        grad_b_.assign(largest_map, 0.0f);
+        temps_.assign(4 * largest_map, 0.0f);
+        scratch_.assign(largest_scratch, 0.0f);
+    }
+    float* temp(int i) noexcept { return temps_.data() + std::size_t(i) * (temps_.size() / 4); }
+
+    void forward(const float* x, int n, bool training) {
+        const float* a = stem_.forward(x, PlaneStrides::nchw(std::size_t(input_.channels), stem_.input().plane()),
+                                       n, training, scratch_);
+        for (auto& block : blocks_) a = block.forward(a, n, training, scratch_);
+        const BasicBlock& last = blocks_.back();
+        conv::global_avg_pool_forward(a, features_.data(), last.out_channels(), n, last.output().plane());
+        head_->forward(features_.data(), n, logits_.data());
+    }
+
+    ImageShape input_;
+    int classes_;
+    FlatParameters params_;
+    ConvUnit stem_;
+    std::vector<BasicBlock> blocks_;
+    std::optional<DenseLayer> head_;           // constructed after the blocks: parameters in network order
+    int capacity_ = 0;
+    std::vector<float> features_, d_features_; // global average pool, [batch, 4w]
+    std::vector<float> logits_, dlogits_;      // [batch, classes]
+    std::vector<float> grad_a_, grad_b_;       // ping-pong gradients of block inputs / outputs
+    std::vector<float> temps_;                 // BackwardTemps: four maps of the largest size
+    std::vector<float> scratch_;               // im2col columns
+};
+
+}  // namespace
+
+std::unique_ptr<Network> make_resnet(const NetworkConfig& cfg, const Program& activation) {
+    return std::make_unique<ResNet>(cfg, activation);
+}
+
+}  // namespace actsearch::engine
