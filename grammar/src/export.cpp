@@ -92,7 +92,7 @@ template <typename T> inline T selu(T a) {
 }
 template <typename T> inline T gelu(T a) { return T(0.5) * a * std::erfc(-a * T(0.70710678118654752440)); }
 template <typename T> inline T sinc(T a) { return std::abs(a) < T(1e-4) ? T(1) - a * a / T(6) : std::sin(a) / a; }
-template <typename T> inline T log_abs(T a) { return std::log(std::abs(a) + T(1e-6f)); }
+template <typename T> inline T log_abs(T a) { return std::log(std::abs(a) + T(1e-6)); }
 template <typename T> inline T max_nan(T a, T b) { return (a >= b || a != a) ? a : b; }
 template <typename T> inline T min_nan(T a, T b) { return (a <= b || a != a) ? a : b; }
 
@@ -181,7 +181,7 @@ std::string cpp_unary_partial(const Node& n, const std::string& a, const std::st
         case Op::Square: return fmt::format("T(2) * {}", a);
         case Op::Cube: return fmt::format("T(3) * {0} * {0}", a);
         case Op::Sqrt: return fmt::format("T(0.5) / {}", y);
-        case Op::LogAbs: return fmt::format("detail::sign0({0}) / (std::abs({0}) + T(1e-6f))", a);
+        case Op::LogAbs: return fmt::format("detail::sign0({0}) / (std::abs({0}) + T(1e-6))", a);
         case Op::Exp: return y;
         case Op::Sin: return fmt::format("std::cos({})", a);
         case Op::Cos: return fmt::format("-std::sin({})", a);

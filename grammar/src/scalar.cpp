@@ -12,7 +12,10 @@ namespace actsearch {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kLogAbsEpsD = static_cast<double>(kLogAbsEps);  // the float constant, widened exactly
+// The documented constants in double; the float evaluator uses their nearest floats (kLogAbsEps,
+// kLeakySlope in ops.hpp).
+constexpr double kLogAbsEpsD = 1e-6;
+constexpr double kLeakySlopeD = 0.01;
 
 double sigmoid(double a) noexcept {
     // Two branches so exp never overflows: the result is exact to rounding on both tails.
@@ -64,7 +67,7 @@ double apply_scalar(Op op, double a, double b) noexcept {
         case Op::HardSigmoid: return a != a ? a : std::clamp(a + 3.0, 0.0, 6.0) / 6.0;
         case Op::HardSwish: return a != a ? a : a * std::clamp(a + 3.0, 0.0, 6.0) / 6.0;
         case Op::KerasHardSigmoid: return a != a ? a : std::clamp(0.2 * a + 0.5, 0.0, 1.0);
-        case Op::LeakyRelu: return a > 0.0 ? a : static_cast<double>(kLeakySlope) * a;
+        case Op::LeakyRelu: return a > 0.0 ? a : kLeakySlopeD * a;
         case Op::Elu: return a > 0.0 ? a : std::expm1(a);
         case Op::Selu: return kSeluScale * (a > 0.0 ? a : kSeluAlpha * std::expm1(a));
         case Op::Gelu: return 0.5 * a * std::erfc(-a * std::numbers::sqrt2 / 2.0);
@@ -132,7 +135,7 @@ ScalarPartials scalar_partials(Op op, double a, double b) noexcept {
             if (a < 3.0) return {(2.0 * a + 3.0) / 6.0, 0.0};
             return {1.0, 0.0};
         case Op::KerasHardSigmoid: return {(a > -2.5 && a < 2.5) ? 0.2 : 0.0, 0.0};
-        case Op::LeakyRelu: return {a > 0.0 ? 1.0 : static_cast<double>(kLeakySlope), 0.0};
+        case Op::LeakyRelu: return {a > 0.0 ? 1.0 : kLeakySlopeD, 0.0};
         case Op::Elu: return {a > 0.0 ? 1.0 : std::exp(a), 0.0};
         case Op::Selu: return {kSeluScale * (a > 0.0 ? 1.0 : kSeluAlpha * std::exp(a)), 0.0};
         case Op::Gelu: {

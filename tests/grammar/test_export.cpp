@@ -1,0 +1,261 @@
+// The exporters. The C++ header is compiled for real (-Wall -Wextra -Werror, T = float and double) with
+// a driver, run, and its values and gradients compared with apply_scalar, finite differences and the
+// float evaluator.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "actsearch/grammar/export.hpp"
+#include "actsearch/grammar/parse.hpp"
+#include "actsearch/grammar/program.hpp"
+
+namespace actsearch {
+namespace {
+
+namespace fs = std::filesystem;
+
+Expr parsed(std::string_view text) {
+    ParseResult r = parse(text);
+    EXPECT_TRUE(r.ok()) << text << ": " << (r.ok() ? "" : r.error().message);
+    return r.ok() ? r.expr() : make_leaf_x();
+}
+
+double reference_value(const Expr& e, double x, const std::vector<double>& beta) {
+    std::vector<double> stack;
+    for (const Node& n : e.nodes) {
+        if (n.arity == 0) {
+            stack.push_back(n.op == Op::X ? x : n.op == Op::Beta ? beta.at(n.index) : n.value);
+        } else if (n.arity == 1) {
+            stack.back() = apply_scalar(n.op, stack.back(), n.value);
+        } else {
+            const double b = stack.back();
+            stack.pop_back();
+            stack.back() = apply_scalar(n.op, stack.back(), b);
+        }
+    }
+    return stack.back();
+}
+
+bool close(double actual, double expected, double rtol, double atol) {
+    return std::abs(actual - expected) <= rtol * std::abs(expected) + atol;
+}
+
+constexpr double kProbeX[] = {-4.3, -2.9, -1.7, -0.61, -0.13, 0.07, 0.45, 1.3, 2.2, 3.7};
+constexpr double kBetas[] = {0.8, 1.3};
+
+std::vector<ExportItem> export_items() {
+    std::vector<ExportItem> items = {
+        {"relu_fn", parsed("relu(x)"), "the baseline"},
+        {"swish_beta", parsed("x * sigmoid(beta * x)"), "score 0.91\nsecond line folded into the comment"},
+        {"hard_swish_fn", parsed("hard_swish(x)"), ""},
+        {"two_units", parsed("max(x, tanh(beta * x)) * sigmoid(beta2 * (x + cos(x)))"), ""},
+        {"sinc_fn", parsed("sinc(x)"), ""},
+        {"max_min", parsed("min(max(x, beta * x), 2 - x)"), ""},
+        {"pow_fn", parsed("x ^ 3 - (x * x + 1) ^ 0.5 + abs(x) ^ 1.5"), ""},
+        {"folded_const", parsed("exp(2) * x - 1 / 3"), ""},
+        {"beta_only", parsed("beta2 * beta"), ""},
+        {"constant", parsed("3"), ""},
+    };
+    // Every primitive once, so every helper in the header is instantiated and checked.
+    for (const OpInfo& info : all_ops()) {
+        if (info.arity == 1 && info.op != Op::Pow)
+            items.push_back({fmt::format("op_{}", info.name), make_unary(info.op, make_leaf_x()), ""});
+        if (info.arity == 2)
+            items.push_back({fmt::format("op_{}", info.name), make_binary(info.op, make_leaf_x(), make_beta()), ""});
+    }
+    return items;
+}
+
+// A driver printing, for each item, x and each precision: value, df/dx, df/dbeta_k.
+std::string driver_source(const std::vector<ExportItem>& items) {
+    std::string src = "#include <cstdio>\n#include \"activations.hpp\"\n\ntemplate <typename T, typename F, typename G>\n"
+                      "void probe(const char* name, double x, F f, G g, int betas) {\n"
+                      "    T dbeta[2] = {T(0), T(0)};\n"
+                      "    const T v = f(T(x));\n    const T d = g(T(x), dbeta);\n"
+                      "    std::printf(\"%s %d %.17g %.17g %.17g %.17g %.17g\\n\", name, int(sizeof(T)), x, double(v), double(d),"
+                      " double(dbeta[0]), double(dbeta[1]));\n    (void)betas;\n}\n\nint main() {\n";
+    for (const ExportItem& item : items) {
+        const int k = item.expr.beta_count();
+        std::string beta_args;
+        for (int j = 0; j < k; ++j) beta_args += fmt::format(", T({})", kBetas[j]);
+        for (const char* type : {"float", "double"}) {
+            src += fmt::format("    for (double x : {{{}}}) {{\n", fmt::join(kProbeX, ", "));
+            src += fmt::format("        using T = {};\n", type);
+            src += fmt::format(
+                "        probe<T>(\"{0}\", x, [](T v) {{ return actsearch_export::{0}<T>(v{1}); }},"
+                " [](T v, T* db) {{ return actsearch_export::{0}_grad<T>(v{1}, db); }}, {2});\n",
+                item.name, beta_args, k);
+            src += fmt::format("        (void)actsearch_export::{}_grad<T>(T(x){}, nullptr);\n", item.name, beta_args);
+            src += "    }\n";
+        }
+    }
+    src += "    return 0;\n}\n";
+    return src;
+}
+
+struct Row {
+    double x, value, dx, dbeta0, dbeta1;
+};
+
+class ExportCpp : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        items_ = new std::vector<ExportItem>(export_items());
+        dir_ = new fs::path(fs::temp_directory_path() / fmt::format("actsearch_export_test_{}", ::getpid()));
+        fs::create_directories(*dir_);
+        std::ofstream(*dir_ / "activations.hpp") << export_cpp(*items_);
+        std::ofstream(*dir_ / "driver.cpp") << driver_source(*items_);
+        const std::string compile = fmt::format("'{}' -std=c++17 -O1 -Wall -Wextra -Werror -I'{}' '{}' -o '{}' > '{}' 2>&1",
+                                                ACTSEARCH_CXX, dir_->string(), (*dir_ / "driver.cpp").string(),
+                                                (*dir_ / "driver").string(), (*dir_ / "compile.log").string());
+        compile_status_ = std::system(compile.c_str());
+        if (compile_status_ != 0) return;
+        run_status_ = std::system(fmt::format("'{}' > '{}'", (*dir_ / "driver").string(), (*dir_ / "out.txt").string()).c_str());
+        std::ifstream in(*dir_ / "out.txt");
+        rows_ = new std::map<std::pair<std::string, int>, std::vector<Row>>();
+        // Tokens through strtod: operator>> does not read the "nan" and "inf" that printf writes.
+        std::string name, size, x, value, dx, dbeta0, dbeta1;
+        auto num = [](const std::string& t) { return std::strtod(t.c_str(), nullptr); };
+        while (in >> name >> size >> x >> value >> dx >> dbeta0 >> dbeta1)
+            (*rows_)[{name, std::stoi(size)}].push_back({num(x), num(value), num(dx), num(dbeta0), num(dbeta1)});
+    }
+    static void TearDownTestSuite() {
+        if (compile_status_ == 0 && run_status_ == 0) fs::remove_all(*dir_);  // keep the evidence otherwise
+        delete items_;
+        delete dir_;
+        delete rows_;
+    }
+    static std::string compile_log() {
+        std::ifstream in(*dir_ / "compile.log");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str().substr(0, 4000);
+    }
+
+    static inline std::vector<ExportItem>* items_ = nullptr;
+    static inline fs::path* dir_ = nullptr;
+    static inline std::map<std::pair<std::string, int>, std::vector<Row>>* rows_ = nullptr;
+    static inline int compile_status_ = -1;
+    static inline int run_status_ = -1;
+};
+
+TEST_F(ExportCpp, HeaderCompilesWithWarningsAsErrorsAndRuns) {
+    ASSERT_EQ(compile_status_, 0) << "exported header failed to compile:\n" << compile_log();
+    ASSERT_EQ(run_status_, 0);
+    EXPECT_EQ(rows_->size(), 2 * items_->size());
+}
+
+TEST_F(ExportCpp, DoubleValuesAndGradientsMatchReference) {
+    ASSERT_EQ(compile_status_, 0) << compile_log();
+    for (const ExportItem& item : *items_) {
+        const std::vector<double> beta(kBetas, kBetas + 2);
+        const auto& rows = (*rows_)[{item.name, 8}];
+        ASSERT_EQ(rows.size(), std::size(kProbeX)) << item.name;
+        for (const Row& r : rows) {
+            const double expected = reference_value(item.expr, r.x, beta);
+            if (!std::isfinite(expected)) {
+                EXPECT_EQ(std::isnan(r.value), std::isnan(expected)) << item.name << " at " << r.x;
+                continue;
+            }
+            EXPECT_TRUE(close(r.value, expected, 1e-12, 1e-14)) << item.name << "(" << r.x << ") = " << r.value << ", reference " << expected;
+            const double h = 1e-6;
+            const double slope = (reference_value(item.expr, r.x + h, beta) - reference_value(item.expr, r.x - h, beta)) / (2 * h);
+            EXPECT_TRUE(close(r.dx, slope, 1e-6, 1e-7)) << item.name << "'(" << r.x << ") = " << r.dx << ", expected " << slope;
+            for (int k = 0; k < item.expr.beta_count(); ++k) {
+                std::vector<double> up = beta, down = beta;
+                up[k] += h;
+                down[k] -= h;
+                const double dk = (reference_value(item.expr, r.x, up) - reference_value(item.expr, r.x, down)) / (2 * h);
+                EXPECT_TRUE(close(k == 0 ? r.dbeta0 : r.dbeta1, dk, 1e-6, 1e-7)) << item.name << " d/dbeta" << k << " at " << r.x;
+            }
+        }
+    }
+}
+
+TEST_F(ExportCpp, FloatValuesMatchTheEvaluator) {
+    ASSERT_EQ(compile_status_, 0) << compile_log();
+    for (const ExportItem& item : *items_) {
+        const Program program(item.expr);
+        const float beta[2] = {static_cast<float>(kBetas[0]), static_cast<float>(kBetas[1])};
+        for (const Row& r : (*rows_)[{item.name, 4}]) {
+            const float x = static_cast<float>(r.x);
+            float y = 0.0f, dx = 0.0f, dbeta[2] = {0.0f, 0.0f};
+            const float dy = 1.0f;
+            program.eval(&x, &y, 1, beta);
+            program.backward(&x, &dy, &dx, beta, dbeta, ActShape{});
+            if (std::isnan(y)) {
+                EXPECT_TRUE(std::isnan(r.value)) << item.name << " at " << r.x;
+                continue;
+            }
+            EXPECT_TRUE(close(r.value, y, 1e-5, 1e-6)) << item.name << "(" << x << "): header " << r.value << ", evaluator " << y;
+            EXPECT_TRUE(close(r.dx, dx, 1e-4, 1e-5)) << item.name << "'(" << x << "): header " << r.dx << ", evaluator " << dx;
+            if (item.expr.beta_count() > 0) {
+                EXPECT_TRUE(close(r.dbeta0, dbeta[0], 1e-4, 1e-5)) << item.name << " dbeta at " << x;
+            }
+        }
+    }
+}
+
+TEST(ExportCppText, CommentsFormulaAndRejectsBadNames) {
+    const std::string header = export_cpp({{"swish_beta", parsed("x * sigmoid(beta * x)"), "score 0.91"}});
+    EXPECT_NE(header.find("#pragma once"), std::string::npos);
+    EXPECT_NE(header.find("// score 0.91\n"), std::string::npos);
+    EXPECT_NE(header.find("inline T swish_beta(T x, T beta)"), std::string::npos);
+    EXPECT_NE(header.find("inline T swish_beta_grad(T x, T beta, T* dbeta)"), std::string::npos);
+    EXPECT_THROW(export_cpp({{"2bad", make_leaf_x(), ""}}), std::invalid_argument);
+    EXPECT_THROW(export_cpp({{"a", make_leaf_x(), ""}, {"a", make_leaf_x(), ""}}), std::invalid_argument);
+    EXPECT_THROW(export_cpp({{"ok", make_leaf_x(1), ""}}), std::invalid_argument);
+    EXPECT_THROW(export_cpp({{"ok", Expr{}, ""}}), std::invalid_argument);
+}
+
+TEST(ExportTorch, ModulePerItemWithChannelParameters) {
+    const std::string py = export_torch({{"swish_beta", parsed("x * sigmoid(beta * x)"), "best"},
+                                         {"two", parsed("beta * relu(x) + beta2 * sinc(x)"), ""},
+                                         {"lambda", parsed("beta"), ""}});
+    EXPECT_NE(py.find("import torch"), std::string::npos);
+    EXPECT_NE(py.find("class swish_beta(nn.Module):"), std::string::npos);
+    EXPECT_NE(py.find("def __init__(self, num_channels):"), std::string::npos);
+    EXPECT_NE(py.find("self.beta = nn.Parameter(torch.ones(num_channels))"), std::string::npos);
+    EXPECT_NE(py.find("self.beta2 = nn.Parameter(torch.ones(num_channels))"), std::string::npos);
+    EXPECT_NE(py.find("beta = _per_channel(self.beta, x)"), std::string::npos);
+    EXPECT_NE(py.find("return (x * torch.sigmoid((beta * x)))"), std::string::npos) << py;
+    EXPECT_NE(py.find("torch.sinc(x / math.pi)"), std::string::npos);  // torch.sinc is normalised
+    EXPECT_NE(py.find("class lambda_(nn.Module):"), std::string::npos);  // Python keyword
+    EXPECT_NE(py.find("+ torch.zeros_like(x)"), std::string::npos);      // beta alone keeps x's shape
+}
+
+TEST(ExportLatex, Notation) {
+    EXPECT_EQ(export_latex(parsed("x * sigmoid(beta * x)")), "x \\cdot \\sigma\\left(\\beta \\cdot x\\right)");
+    EXPECT_EQ(export_latex(parsed("relu(x) / (1 + x)")), "\\frac{\\operatorname{relu}\\left(x\\right)}{1 + x}");
+    EXPECT_EQ(export_latex(parsed("hard_swish(x)")), "\\operatorname{hard\\_swish}\\left(x\\right)");
+    EXPECT_EQ(export_latex(parsed("x - (x - beta2)")), "x - \\left(x - \\beta_{2}\\right)");
+    EXPECT_EQ(export_latex(parsed("(x + 1) * x")), "\\left(x + 1\\right) \\cdot x");
+    EXPECT_EQ(export_latex(parsed("x ^ 2")), "x^{2}");
+    EXPECT_THROW(export_latex(Expr{}), std::invalid_argument);
+}
+
+TEST(ExportIdentifiers, IsAndMakeIdentifier) {
+    for (const char* ok : {"swish", "swish_beta2", "_private", "f1"}) EXPECT_TRUE(is_identifier(ok)) << ok;
+    for (const char* bad : {"", "1f", "a-b", "a b", "double", "x", "__x", "_X", "a__b", "std"})
+        EXPECT_FALSE(is_identifier(bad)) << bad;
+    EXPECT_EQ(make_identifier("x * sigmoid(beta * x)"), "x_sigmoid_beta_x");
+    EXPECT_EQ(make_identifier("3rd best!"), "f_3rd_best");
+    EXPECT_EQ(make_identifier("double"), "double_fn");
+    EXPECT_EQ(make_identifier("***"), "activation");
+    for (const char* text : {"x * sigmoid(beta * x)", "3rd best!", "double", "***", "__a__", "x"})
+        EXPECT_TRUE(is_identifier(make_identifier(text))) << text << " -> " << make_identifier(text);
+}
+
+}  // namespace
+}  // namespace actsearch
