@@ -238,23 +238,33 @@ std::string cpp_void_parameters(int beta_count) {
     return out;
 }
 
-// One local per node: v<i> = value; the leaves are the parameters and literals.
+// How node i is spelled in generated code: leaves inline (x, beta2, T(0.5)), op nodes as locals v<i>.
+std::vector<std::string> cpp_names(const Expr& e) {
+    std::vector<std::string> names(e.size());
+    for (std::size_t i = 0; i < e.size(); ++i) {
+        const Node& n = e.nodes[i];
+        switch (n.op) {
+            case Op::X: names[i] = "x"; break;
+            case Op::Beta: names[i] = beta_name(n.index); break;
+            case Op::Const: names[i] = cpp_literal(n.value); break;
+            default: names[i] = fmt::format("v{}", i);
+        }
+    }
+    return names;
+}
+
+// One local per op node, in postfix order.
 std::string cpp_forward(const Expr& e, const std::vector<std::array<int, 2>>& children) {
+    const std::vector<std::string> names = cpp_names(e);
     std::string body;
     for (std::size_t i = 0; i < e.size(); ++i) {
         const Node& n = e.nodes[i];
-        std::string value;
-        switch (n.op) {
-            case Op::X: value = "x"; break;
-            case Op::Beta: value = beta_name(n.index); break;
-            case Op::Const: value = cpp_literal(n.value); break;
-            default: {
-                const auto [a, b] = children[i];
-                value = cpp_value(n, fmt::format("v{}", a), b >= 0 ? fmt::format("v{}", b) : std::string());
-            }
-        }
-        body += fmt::format("    const T v{} = {};\n", i, value);
+        if (n.arity == 0) continue;
+        const auto [a, b] = children[i];
+        body += fmt::format("    const T v{} = {};\n", i, cpp_value(n, names[a], b >= 0 ? names[b] : std::string()));
     }
+    const int root = static_cast<int>(e.size()) - 1;
+    if (e.nodes[root].arity == 0) body += fmt::format("    const T v{} = {};\n", root, names[root]);
     return body;
 }
 
@@ -275,10 +285,12 @@ std::string cpp_backward(const Expr& e, const std::vector<std::array<int, 2>>& c
             default: body += fmt::format("    const T g{} = {};\n", child, contribution);
         }
     };
+    const std::vector<std::string> names = cpp_names(e);
     for (int i = root; i >= 0; --i) {
         const Node& n = e.nodes[i];
         const auto [a, b] = children[i];
-        const std::string g = fmt::format("g{}", i), va = fmt::format("v{}", a), vb = fmt::format("v{}", b);
+        const std::string g = fmt::format("g{}", i);
+        const std::string va = a >= 0 ? names[a] : std::string(), vb = b >= 0 ? names[b] : std::string();
         switch (n.op) {
             case Op::X:
                 if (i == root) body += fmt::format("    dx += {};\n", g);
