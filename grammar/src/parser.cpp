@@ -3,7 +3,9 @@
 // ranges are checked against the op table.
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <numbers>
@@ -328,14 +330,23 @@ private:
             fail(position, fmt::format("{} takes {}, got {}", name, plural_arguments(expected), got));
     }
 
-    static double checked_literal(const ast::number& n) {
-        if (!std::isfinite(n.value)) fail(n.position, "number out of range (must be a finite double)");
-        return n.value;
+    // Correctly rounded, so that every double the printer writes reads back bit for bit.
+    static double to_double(const std::string& text, std::size_t position) {
+        double value = 0.0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        // libstdc++ reports subnormal results (5e-324, which the printer can write) as out of range;
+        // strtod rounds them correctly, and underflow to zero is harmless.
+        if (ec == std::errc::result_out_of_range) value = std::strtod(text.c_str(), nullptr);
+        else if (ec != std::errc{} || end != text.data() + text.size()) value = HUGE_VAL;
+        if (!std::isfinite(value)) fail(position, "number out of range (must be a finite double)");
+        return value;
     }
 
+    static double checked_literal(const ast::number& n) { return to_double(n.text, n.position); }
+
     static double signed_exponent(const ast::exponent& e) {
-        if (!std::isfinite(e.magnitude)) fail(e.position, "exponent out of range (must be finite)");
-        return e.negative ? -e.magnitude : e.magnitude;
+        const double magnitude = to_double(e.magnitude, e.position);
+        return e.negative ? -magnitude : magnitude;
     }
 
     // The value of the subtree lowered from `mark` on, when it has no x or beta and evaluates to a finite

@@ -22,7 +22,7 @@ struct positioned {
 struct expression;
 
 struct number : positioned {
-    double value = 0.0;
+    std::string text;  // digits, optional fraction and exponent; no sign
 };
 
 // `name` (a variable or constant) or `name(arg, ...)` (a function call).
@@ -39,7 +39,7 @@ struct operand : x3::variant<number, named, x3::forward_ast<expression>> {
 // The exponent of `^` is a literal, optionally negated: x^2, x^-0.5, x^(-1).
 struct exponent : positioned {
     bool negative = false;
-    double magnitude = 0.0;
+    std::string magnitude;
 };
 
 // base ^ e1 ^ e2 ...: right-associative, folded to one exponent when lowered.

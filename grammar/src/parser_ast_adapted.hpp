@@ -4,7 +4,7 @@
 
 #include "parser_ast.hpp"
 
-BOOST_FUSION_ADAPT_STRUCT(actsearch::parser::ast::number, value)
+BOOST_FUSION_ADAPT_STRUCT(actsearch::parser::ast::number, text)
 BOOST_FUSION_ADAPT_STRUCT(actsearch::parser::ast::named, name, args)
 BOOST_FUSION_ADAPT_STRUCT(actsearch::parser::ast::exponent, negative, magnitude)
 BOOST_FUSION_ADAPT_STRUCT(actsearch::parser::ast::power, base, exponents)

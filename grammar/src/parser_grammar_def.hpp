@@ -28,11 +28,6 @@ inline std::string describe_failure(std::string_view which, const char* where, c
         if (*where == ')') return "unmatched ')'";
         return std::string("unexpected '") + *where + "' after a complete expression";
     }
-    // An overflowing literal (1e999) fails the number parser and lands here as "expected operand".
-    const auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
-    const bool at_number = !at_end && (digit(*where) || (*where == '.' && where + 1 != last && digit(where[1])));
-    if (at_number && (which == "operand" || which == "expression"))
-        return "number out of range (must be a finite double)";
     std::string message = "expected ";
     message += which;
     message += at_end ? " but the input ended" : std::string(" before '") + *where + "'";
@@ -80,15 +75,13 @@ struct arguments_class : annotate_position {};
 struct call_arguments_class : annotate_position {};
 struct end_class : annotate_position {};
 
-// Unsigned decimal literals; `nan` and `inf` are left to the identifier rule so that lowering can
-// reject them by name.
-struct finite_real_policies : x3::ureal_policies<double> {
-    template <typename Iterator, typename Attribute>
-    static bool parse_nan(Iterator&, Iterator const&, Attribute&) { return false; }
-    template <typename Iterator, typename Attribute>
-    static bool parse_inf(Iterator&, Iterator const&, Attribute&) { return false; }
-};
-x3::real_parser<double, finite_real_policies> const unsigned_literal = {};
+// An unsigned decimal literal, kept as text: lowering converts it with std::from_chars, which rounds
+// correctly (X3's real parser does not, and printed constants must read back bit for bit). `nan` and
+// `inf` are not literals; they reach the identifier rule and lowering rejects them by name.
+x3::rule<struct literal_text_class, std::string> const literal_text = "number";
+auto const digits = +x3::ascii::digit;
+auto const literal_text_def = x3::raw[x3::lexeme[((digits >> -('.' >> *x3::ascii::digit)) | ('.' >> digits)) >>
+                                                 -(x3::ascii::char_("eE") >> -x3::ascii::char_("+-") >> digits)]];
 
 // A rule so that its characters collect into one string attribute inside larger sequences.
 x3::rule<struct identifier_class, std::string> const identifier = "name";
@@ -116,9 +109,9 @@ auto const power_def = primary >> *('^' > exponent);
 auto const primary_def = number | named | ('(' > expression > ')');
 auto const arguments_def = expression >> *(',' > expression);
 auto const named_def = identifier >> -('(' > arguments > ')');
-auto const exponent_def = (x3::matches['-'] >> unsigned_literal) |
-                          ('(' > x3::matches['-'] > unsigned_literal > ')');
-auto const number_def = unsigned_literal;
+// Inner failures backtrack so that the message is the one of `'^' > exponent`.
+auto const exponent_def = (x3::matches['-'] >> literal_text) | ('(' >> x3::matches['-'] >> literal_text >> ')');
+auto const number_def = literal_text;
 auto const end_of_input_def = x3::eoi;
 
 aquasurf_input_type const aquasurf_input_rule = "expression";
@@ -128,7 +121,7 @@ auto const aquasurf_input_rule_def = x3::eps > call > end_of_input;
 auto const call_arguments_def = call >> *(',' > call);
 auto const call_def = identifier >> -('(' > call_arguments > ')');
 
-BOOST_SPIRIT_DEFINE(identifier, infix_input_rule, expression, term, unary, power, primary, named, exponent, number,
+BOOST_SPIRIT_DEFINE(literal_text, identifier, infix_input_rule, expression, term, unary, power, primary, named, exponent, number,
                     arguments, end_of_input, aquasurf_input_rule, call, call_arguments)
 
 
