@@ -20,7 +20,6 @@ namespace {
 using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MatrixMap = Eigen::Map<RowMajorMatrix>;
 using ConstMatrixMap = Eigen::Map<const RowMajorMatrix>;
-using VectorMap = Eigen::Map<Eigen::RowVectorXf>;
 using ConstVectorMap = Eigen::Map<const Eigen::RowVectorXf>;
 
 thread_local int t_engine_threads = 1;
@@ -114,7 +113,13 @@ void DenseLayer::backward(const float* x, const float* dy, int batch, float* dx)
                                                                         Eigen::OuterStride<>(in_));
         grad_block.noalias() += dys.transpose() * xs.middleCols(c0, c1 - c0);
     });
-    VectorMap(bias_.grad, out_) += dys.colwise().sum();
+    // db += column sums of dy, row after row. Not Eigen's colwise().sum(): its vectorised partial
+    // reduction peels elements by the destination's alignment and sums those in another order, so
+    // the bits would depend on where the allocator put the buffers.
+    for (int b = 0; b < batch; ++b) {
+        const float* row = dy + std::size_t(b) * out_;
+        for (int o = 0; o < out_; ++o) bias_.grad[o] += row[o];
+    }
     if (dx == nullptr) return;
     const ConstMatrixMap weight(weight_.value, out_, in_);
     for_each_block(batch, double(batch) * in_ * out_, [&](int r0, int r1) {

@@ -1,0 +1,188 @@
+#include "tasks.hpp"
+
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <span>
+
+#include <fmt/format.h>
+
+namespace actsearch::engine {
+namespace {
+
+constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// Fashion-MNIST splits (the reference protocol): train on the first 10,000 training images,
+// validate on training images 55,000..59,999; the t10k test file is kept for final evaluation only.
+constexpr std::size_t kFmnistTrain = 10'000;
+constexpr std::size_t kFmnistValBegin = 55'000, kFmnistValEnd = 60'000;
+constexpr std::array<float, 1> kFmnistMean{0.2860f}, kFmnistStd{0.3530f};
+
+// CIFAR-10: train on the first 10,000 training images (all of data_batch_1.bin), validate on the last
+// 5,000 images of data_batch_5.bin. Only those two files are read.
+constexpr std::size_t kCifarBatch = 10'000, kCifarValBegin = 5'000;
+constexpr std::array<float, 3> kCifarMean{0.4914f, 0.4822f, 0.4465f}, kCifarStd{0.2470f, 0.2435f, 0.2616f};
+
+// The synthetic task's data is fixed (its own seed), so every evaluation seed sees the same points.
+constexpr std::size_t kSpiralTrain = 2'000, kSpiralVal = 1'000;
+constexpr int kSpiralClasses = 3;
+constexpr std::uint64_t kSpiralTrainSeed = 0x5350495241'4c01ull, kSpiralValSeed = 0x5350495241'4c02ull;
+
+//                                  steps width depth  lr   batch
+constexpr TaskSpec kTasks[] = {
+    {"fmnist-mlp", NetworkKind::Mlp, DataSource::FashionMnist, {400, 128, 3, 0.05, 128},
+     "Fashion-MNIST, MLP 784-128-128-128-10 (the reference proxy)"},
+    {"fmnist-cnn", NetworkKind::Cnn, DataSource::FashionMnist, {200, 16, 2, 0.05, 128},
+     "Fashion-MNIST, 4 conv3x3-BN-act blocks (2 per stage), GAP, linear"},
+    {"resnet-mini", NetworkKind::ResNet, DataSource::FashionMnist, {300, 16, 1, 0.05, 128},
+     "Fashion-MNIST, small ResNet (widths w, 2w, 4w; depth blocks per stage)"},
+    {"cifar10-cnn", NetworkKind::Cnn, DataSource::Cifar10, {200, 16, 2, 0.05, 128},
+     "CIFAR-10, the fmnist-cnn network on 3x32x32 images"},
+    {"cifar10-resnet", NetworkKind::ResNet, DataSource::Cifar10, {300, 16, 1, 0.05, 128},
+     "CIFAR-10, the resnet-mini network on 3x32x32 images"},
+    {"synthetic", NetworkKind::Mlp, DataSource::Spirals, {300, 32, 2, 0.1, 64},
+     "three 2-D spirals, MLP 2-32-32-3 (tests; trains in a fraction of a second)"},
+};
+
+void normalise(Dataset& d, std::span<const float> mean, std::span<const float> std) {
+    d.mean.assign(mean.begin(), mean.end());
+    d.std.assign(std.begin(), std.end());
+}
+
+std::string require_file(const std::filesystem::path& path, const char* how_to_get) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        throw DataError(fmt::format("data file '{}' not found: {}", path.string(), how_to_get));
+    return path.string();
+}
+
+TaskData load_fashion_mnist(const std::string& dir) {
+    constexpr const char* kHow = "get train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz from "
+                                 "https://github.com/zalandoresearch/fashion-mnist (data/fashion)";
+    const std::filesystem::path base(dir);
+    const Dataset all = load_idx(require_file(base / "train-images-idx3-ubyte.gz", kHow),
+                                 require_file(base / "train-labels-idx1-ubyte.gz", kHow));
+    if (all.size() < kFmnistValEnd || all.shape.size() != 28 * 28)
+        throw DataError(fmt::format("'{}' holds {} images of {} pixels: expected the 60,000 28x28 Fashion-MNIST "
+                                    "training images", (base / "train-images-idx3-ubyte.gz").string(), all.size(),
+                                    all.shape.size()));
+    TaskData data{slice(all, 0, kFmnistTrain), slice(all, kFmnistValBegin, kFmnistValEnd)};
+    normalise(data.train, kFmnistMean, kFmnistStd);
+    normalise(data.validation, kFmnistMean, kFmnistStd);
+    return data;
+}
+
+TaskData load_cifar10(const std::string& dir) {
+    constexpr const char* kHow = "download the \"CIFAR-10 binary version\" from https://www.cs.toronto.edu/~kriz/cifar.html "
+                                 "and pass its cifar-10-batches-bin folder as the data directory";
+    if (dir.empty())
+        throw DataError(fmt::format("CIFAR-10 tasks need a data directory (--data-dir): {}", kHow));
+    const std::filesystem::path base(dir);
+    const auto batch = [&](const char* name) {
+        Dataset d = load_cifar_bin({require_file(base / name, kHow)});
+        if (d.size() != kCifarBatch)
+            throw DataError(fmt::format("'{}' holds {} images: a CIFAR-10 batch has {}", (base / name).string(),
+                                        d.size(), kCifarBatch));
+        return d;
+    };
+    TaskData data{batch("data_batch_1.bin"), slice(batch("data_batch_5.bin"), kCifarValBegin, kCifarBatch)};
+    normalise(data.train, kCifarMean, kCifarStd);
+    normalise(data.validation, kCifarMean, kCifarStd);
+    return data;
+}
+
+TaskData make_spiral_task() {
+    return {make_spirals(kSpiralTrain, kSpiralClasses, kSpiralTrainSeed),
+            make_spirals(kSpiralVal, kSpiralClasses, kSpiralValSeed)};
+}
+
+}  // namespace
+
+std::string Fidelity::key() const {
+    return fmt::format("steps={} width={} depth={} lr={} batch={}", steps, width, depth, lr, batch);
+}
+
+const char* to_string(EvalStatus s) noexcept {
+    switch (s) {
+        case EvalStatus::Ok: return "ok";
+        case EvalStatus::Diverged: return "diverged";
+        case EvalStatus::Invalid: return "invalid";
+        case EvalStatus::Timeout: return "timeout";
+        case EvalStatus::Error: return "error";
+    }
+    return "unknown";
+}
+
+const TaskSpec* find_task(const std::string& name) noexcept {
+    for (const TaskSpec& t : kTasks)
+        if (name == t.name) return &t;
+    return nullptr;
+}
+
+std::vector<std::string> task_names() {
+    std::vector<std::string> names;
+    for (const TaskSpec& t : kTasks) names.emplace_back(t.name);
+    return names;
+}
+
+std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const Fidelity& overrides,
+                                                 const std::string& data_dir) {
+    const TaskSpec* spec = find_task(name);
+    if (spec == nullptr)
+        return TaskError{fmt::format("unknown task '{}' (known: {})", name, fmt::join(task_names(), ", "))};
+    if (overrides.steps < 0 || overrides.width < 0 || overrides.depth < 0 || overrides.lr < 0 || overrides.batch < 0 ||
+        !std::isfinite(overrides.lr))
+        return TaskError{"steps, width, depth, lr and batch must be positive"};
+    if (spec->network == NetworkKind::Cnn && overrides.depth != 0 && overrides.depth != spec->defaults.depth)
+        return TaskError{fmt::format("{} has a fixed depth of {} conv layers per stage; use resnet-mini or "
+                                     "cifar10-resnet to vary depth", name, spec->defaults.depth)};
+    TaskConfig task;
+    task.name = spec->name;
+    const Fidelity& d = spec->defaults;
+    task.fidelity.steps = overrides.steps ? overrides.steps : d.steps;
+    task.fidelity.width = overrides.width ? overrides.width : d.width;
+    task.fidelity.depth = overrides.depth ? overrides.depth : d.depth;
+    task.fidelity.lr = overrides.lr ? overrides.lr : d.lr;
+    task.fidelity.batch = overrides.batch ? overrides.batch : d.batch;
+    if (spec->data == DataSource::FashionMnist) task.data_dir = data_dir.empty() ? kFashionMnistDir : data_dir;
+    else if (spec->data == DataSource::Cifar10) task.data_dir = data_dir;
+    return task;
+}
+
+std::shared_ptr<const TaskData> task_data(const TaskSpec& spec, const std::string& data_dir) {
+    // One mutex over the whole cache: loads are rare and a second caller for the same data must wait
+    // for the first anyway. Failed loads are not cached, so a fixed path works on the next call.
+    static std::mutex mutex;
+    static std::map<std::pair<DataSource, std::string>, std::shared_ptr<const TaskData>> cache;
+    const std::string dir = spec.data == DataSource::Spirals ? std::string() : data_dir;
+    const std::lock_guard lock(mutex);
+    auto& slot = cache[{spec.data, dir}];
+    if (!slot) {
+        switch (spec.data) {
+            case DataSource::FashionMnist: slot = std::make_shared<const TaskData>(load_fashion_mnist(dir)); break;
+            case DataSource::Cifar10: slot = std::make_shared<const TaskData>(load_cifar10(dir)); break;
+            case DataSource::Spirals: slot = std::make_shared<const TaskData>(make_spiral_task()); break;
+        }
+    }
+    return slot;
+}
+
+void preload(const TaskConfig& task) {
+    const TaskSpec* spec = find_task(task.name);
+    if (spec == nullptr) throw DataError(fmt::format("unknown task '{}'", task.name));
+    task_data(*spec, task.data_dir);
+}
+
+std::unique_ptr<Network> make_network(const TaskSpec& spec, const NetworkConfig& cfg, const Program& activation) {
+    switch (spec.network) {
+        case NetworkKind::Mlp: return make_mlp(cfg, activation);
+        case NetworkKind::Cnn: return make_cnn(cfg, activation);
+        case NetworkKind::ResNet: return make_resnet(cfg, activation);
+    }
+    return nullptr;
+}
+
+}  // namespace actsearch::engine
