@@ -123,6 +123,8 @@ double BlobReader::f64() {
 std::size_t BlobReader::count(std::size_t limit) {
     const auto n = u64();
     if (n > limit) fail(fmt::format("a count of {} exceeds its limit {}", n, limit));
+    // Every counted item takes at least one byte: a larger count is damage, not a reason to allocate.
+    if (n > data_.size() - pos_) fail("unexpected end of blob");
     return static_cast<std::size_t>(n);
 }
 
@@ -134,7 +136,7 @@ std::string BlobReader::bytes() {
 }
 
 std::vector<std::uint32_t> BlobReader::u32s() {
-    std::vector<std::uint32_t> values(count(data_.size() - pos_));  // each takes at least one byte
+    std::vector<std::uint32_t> values(count(data_.size() - pos_));
     for (auto& v : values) {
         const auto x = u64();
         if (x > UINT32_MAX) fail("value out of range");

@@ -42,7 +42,8 @@ public:
     std::vector<std::uint32_t> u32s();
     std::vector<double> f64s();
     std::vector<std::uint64_t> index_set();
-    // A count that must not exceed `limit` (guards allocations sized by a damaged field).
+    // A count of items that must not exceed `limit` nor the bytes left (guards allocations sized by a
+    // damaged field).
     std::size_t count(std::size_t limit);
 
     // Throws unless the whole payload was consumed.

@@ -105,6 +105,20 @@ TEST_P(EveryStrategy, StateOfAnotherStrategyOrSpaceIsRefused) {
     EXPECT_THROW(make()->load(other_space->save()), std::runtime_error);
 }
 
+TEST(StrategyState, RefusedUnderOptionsThatShapeIt) {
+    auto evolution = make_strategy("evolution", kTwoUnits, small_options(1));
+    round(*evolution, 12);
+    StrategyOptions other = small_options(1);
+    other.population = 11;
+    EXPECT_THROW(make_strategy("evolution", kTwoUnits, other)->load(evolution->save()), std::runtime_error);
+
+    auto rl = make_strategy("rl", kTwoUnits, small_options(1));
+    round(*rl, 12);
+    other = small_options(1);
+    other.hidden = 13;
+    EXPECT_THROW(make_strategy("rl", kTwoUnits, other)->load(rl->save()), std::runtime_error);
+}
+
 TEST_P(EveryStrategy, ObserveRejectsBadInput) {
     auto s = make();
     const auto c = s->propose(1).at(0);
