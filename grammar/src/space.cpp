@@ -46,29 +46,39 @@ namespace actsearch::space_file {
 // Lines are significant, so there is no skipper: horizontal blanks are spelled out.
 auto const blank = x3::omit[*x3::ascii::char_(" \t")];
 auto const comment = x3::omit['#' >> *(x3::ascii::char_ - x3::eol)];
-auto const line_end = blank >> -comment >> (x3::eol | x3::eoi);
 
 x3::rule<struct key_class, Range> const key = "a key";
 auto const key_def = x3::raw[x3::lexeme[x3::ascii::alpha >> *(x3::ascii::alnum | x3::ascii::char_("_-"))]];
 
 // A comma inside a call's parentheses belongs to the call: items split at top-level commas only.
 // (Parenthesis depth is bounded before parsing: this recursion follows it.)
-x3::rule<struct group_class> const group = "')'";
-auto const group_def = '(' >> *(group | (x3::ascii::char_ - x3::ascii::char_("()#\r\n"))) >> ')';
+x3::rule<struct group_class> const group = "a parenthesised group";
+auto const group_def = '(' > *(group | (x3::ascii::char_ - x3::ascii::char_("()#\r\n"))) > ')';
 
 x3::rule<struct item_class, Range> const item = "a value";
-auto const item_def = x3::raw[+(group | (x3::ascii::char_ - x3::ascii::char_(",()#\r\n")))];
+auto const item_def = x3::raw[+(group | (x3::ascii::char_ - x3::ascii::char_(",()#:\r\n")))];
 
-// A comma may end a line: the list goes on after any blank or comment lines.
-auto const separator = ',' >> blank >> *(-comment >> x3::eol >> blank);
+// A comma may end a line: the list goes on after any blank or comment lines, unless the next line
+// starts a new key.
+auto const next_key = key >> blank >> ':';
+auto const separator = ',' >> blank >> *(-comment >> x3::eol >> blank) >> !next_key;
+
+x3::rule<struct items_class, std::vector<Range>> const items = "a value";
+auto const items_def = item >> *(separator > item);
+
+x3::rule<struct line_end_class> const line_end = "the end of the line";
+auto const line_end_def = blank >> -comment >> (x3::eol | x3::eoi);
 
 x3::rule<struct entry_class, Entry> const entry = "an entry";
-auto const entry_def = key >> blank >> ':' > blank > (item % separator) > line_end;
+auto const entry_def = key > blank > ':' > blank > items > line_end;
 
-x3::rule<struct file_class, std::vector<Entry>> const file = "a 'key: value' line";
-auto const file_def = *(x3::omit[blank >> -comment >> x3::eol] | (blank >> entry)) > x3::omit[blank >> -comment] > x3::eoi;
+x3::rule<struct file_end_class> const file_end = "a 'key: value' line";
+auto const file_end_def = x3::eoi;
 
-BOOST_SPIRIT_DEFINE(key, group, item, entry, file)
+x3::rule<struct file_class, std::vector<Entry>> const file = "a space file";
+auto const file_def = *(x3::omit[blank >> -comment >> x3::eol] | (blank >> entry)) > blank > -comment > file_end;
+
+BOOST_SPIRIT_DEFINE(key, group, item, items, line_end, entry, file_end, file)
 
 }  // namespace actsearch::space_file
 
@@ -124,6 +134,8 @@ private:
         const char* where = failure.where();
         const bool at_end = where == text_.data() + text_.size();
         if (at_end) return fmt::format("expected {} but the file ended", failure.which());
+        if (failure.which() == "the end of the line" && *where == ',')
+            return "a list cannot end with ',' when the next line starts a new key";
         if (*where == '\n' || *where == '\r') return fmt::format("expected {} before the end of the line", failure.which());
         return fmt::format("expected {} before '{}'", failure.which(), *where);
     }
