@@ -60,6 +60,8 @@ struct Proposal {
 class ReinforcementLearning final : public Strategy {
 public:
     ReinforcementLearning(ChoiceShape shape, const StrategyOptions& options)
+        // The weights get their own stream (seed mixed with the golden-ratio constant), so that the
+        // sampling stream is the same whatever the network size.
         : shape_(std::move(shape)), options_(options),
           controller_(shape_, options.hidden, options.seed ^ 0x9e3779b97f4a7c15ull), rng_(options.seed) {
         adam_.learning_rate = options.learning_rate;
