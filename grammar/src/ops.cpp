@@ -64,7 +64,7 @@ constexpr bool table_in_enum_order() {
 static_assert(table_in_enum_order(), "kOps must list every Op in enum order");
 
 // Names users type besides the canonical ones.
-constexpr std::array<std::pair<std::string_view, Op>, 12> kAliases{{
+constexpr std::array<std::pair<std::string_view, Op>, 16> kAliases{{
     {"silu", Op::Swish},
     {"hardswish", Op::HardSwish},
     {"hsigmoid", Op::HardSigmoid},
@@ -77,6 +77,10 @@ constexpr std::array<std::pair<std::string_view, Op>, 12> kAliases{{
     {"maximum", Op::Max},
     {"minimum", Op::Min},
     {"exp_neg_sq", Op::Gaussian},
+    {"leakyrelu", Op::LeakyRelu},   // PyTorch's spelling (LeakyReLU, default slope 0.01 as here)
+    {"logsigmoid", Op::LogSigmoid},  // PyTorch's spelling
+    {"hard_silu", Op::HardSwish},    // Keras 3's name for hard swish
+    {"ln", Op::Log},
 }};
 
 }  // namespace

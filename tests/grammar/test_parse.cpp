@@ -56,6 +56,9 @@ TEST(Parse, GoodInputsGiveExpectedCanonicalStrings) {
         {"silu(x)", "swish(x)"},          // alias
         {"hardswish(x)", "hard_swish(x)"},  // alias
         {"arctan(x)", "atan(x)"},
+        {"logsigmoid(x) + leakyrelu(x)", "leaky_relu(x) + log_sigmoid(x)"},
+        {"hard_silu(x)", "hard_swish(x)"},
+        {"add(x, mul(2, x))", "x + 2*x"},  // the binary ops' table names work as functions too
         {"beta2 * x + beta", "beta*x + beta2"},  // renumbered by first appearance
         {"beta1*x", "beta*x"},
         {"x1 * x2", "x1*x2"},
