@@ -3,11 +3,12 @@
 #include "actsearch/grammar/space.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,8 +18,6 @@
 #include <boost/fusion/include/adapt_struct.hpp>
 #include <boost/spirit/home/x3.hpp>
 #include <fmt/format.h>
-
-#include "actsearch/grammar/print.hpp"
 
 namespace actsearch::detail {
 // Generated from grammar/spaces/*.space by grammar/embed_spaces.cmake: (file stem, file text).

@@ -49,6 +49,8 @@ struct SpaceError {
 //   units: 1
 //   unary: x, -x, abs(x), ...
 //   binary: x1 + x2, ...
+// Lists split at top-level commas and continue on the next line after a trailing comma. Optional keys:
+// `notation: aquasurf` (templates in AQuaSurF's prefix notation) and `description: free text`.
 std::variant<Space, SpaceError> parse_space(std::string_view text, std::string_view origin);
 // NAME (a built-in space compiled into the binary) or a path to a .space file.
 std::variant<Space, SpaceError> load_space(std::string_view name_or_path);
