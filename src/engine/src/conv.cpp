@@ -120,9 +120,28 @@ struct ConvCall {
 
 }  // namespace
 
-std::size_t conv2d_scratch_size(const Conv2d& conv, int images, int height, int width) noexcept {
+namespace {
+std::size_t column_scratch(const Conv2d& conv, int images, int height, int width) noexcept {
     const ConvCall call(conv, {}, images, height, width);
     return conv.patch_size() * call.out_plane() * std::size_t(call.images_per_chunk());
+}
+
+// The input gradient of a stride-1 conv is itself a stride-1 conv of dy: with kernel flipped in
+// space and in/out channels swapped, and padding k - 1 - p, it lands exactly on the input grid. Doing
+// it that way is one im2col of dy and a GEMM with a small output, instead of a GEMM whose output is
+// the whole column matrix (zeroed first by Eigen) folded back by col2im's nine read-modify-write passes.
+bool input_gradient_is_a_conv(const Conv2d& conv) noexcept { return conv.stride == 1 && conv.padding < conv.kernel; }
+Conv2d transposed(const Conv2d& conv) noexcept {
+    return Conv2d{conv.out_channels, conv.in_channels, conv.kernel, 1, conv.kernel - 1 - conv.padding};
+}
+}  // namespace
+
+std::size_t conv2d_scratch_size(const Conv2d& conv, int images, int height, int width) noexcept {
+    std::size_t columns = column_scratch(conv, images, height, width);
+    if (input_gradient_is_a_conv(conv))
+        columns = std::max(columns, column_scratch(transposed(conv), images, conv.out_height(height),
+                                                   conv.out_width(width)));
+    return conv.weight_count() + columns;  // flipped weights, then columns
 }
 
 void conv2d_forward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
@@ -153,22 +172,37 @@ void conv2d_backward(const Conv2d& conv, const float* x, PlaneStrides x_strides,
     const Eigen::Index patch = Eigen::Index(conv.patch_size());
     const Eigen::Map<const RowMatrix> w(weight, conv.out_channels, patch);
     Eigen::Map<RowMatrix> dw(dweight, conv.out_channels, patch);
+    const bool dx_by_conv = dx != nullptr && input_gradient_is_a_conv(conv) &&
+                            x_strides.channel_stride == std::size_t(images) * height * width &&
+                            x_strides.image_stride == std::size_t(height) * width;
+    float* columns = scratch.data() + conv.weight_count();
     const int chunk = call.images_per_chunk();
     for (int first = 0; first < images; first += chunk) {
         const int count = std::min(chunk, images - first);
-        const Eigen::Index columns = Eigen::Index(count * out_plane);
-        const ConstStridedRows dout(dy + first * out_plane, conv.out_channels, columns,
+        const Eigen::Index n = Eigen::Index(count * out_plane);
+        const ConstStridedRows dout(dy + first * out_plane, conv.out_channels, n,
                                     Eigen::OuterStride<>(Eigen::Index(total_columns)));
         // Recomputing im2col costs one copy; keeping it for the whole batch would cost ~60 MB.
-        call.im2col(x, first, count, scratch.data());
-        Eigen::Map<RowMatrix> col(scratch.data(), patch, columns);
+        call.im2col(x, first, count, columns);
+        Eigen::Map<RowMatrix> col(columns, patch, n);
         dw.noalias() += dout * col.transpose();
-        if (dx != nullptr) {
+        if (dx != nullptr && !dx_by_conv) {
             col.noalias() = w.transpose() * dout;  // the columns are no longer needed: reuse them
             call.zero_images(dx, first, count);
-            call.col2im(scratch.data(), first, count, dx);
+            call.col2im(columns, first, count, dx);
         }
     }
+    if (!dx_by_conv) return;
+    const Conv2d adjoint = transposed(conv);
+    const int k = conv.kernel;
+    float* flipped = scratch.data();  // [in][out][k][k] <- weight[out][in][k - 1 - ky][k - 1 - kx]
+    for (int co = 0; co < conv.out_channels; ++co)
+        for (int ci = 0; ci < conv.in_channels; ++ci)
+            for (int t = 0; t < k * k; ++t)
+                flipped[(std::size_t(ci) * conv.out_channels + co) * k * k + t] =
+                    weight[(std::size_t(co) * conv.in_channels + ci) * k * k + (k * k - 1 - t)];
+    conv2d_forward(adjoint, dy, PlaneStrides::cnhw(std::size_t(images), out_plane), images, call.out_height,
+                   call.out_width, flipped, dx, scratch.subspan(conv.weight_count()));
 }
 
 void batchnorm_forward_train(const BatchNorm& bn, const float* x, float* y, std::size_t count,
@@ -222,17 +256,14 @@ void batchnorm_backward(const BatchNorm& bn, const float* x, const float* dy, fl
     }
 }
 
-namespace {
-// Index (0..3, row-major in the window) of the window's maximum, by PyTorch's rule: a later value wins
-// if it is greater or NaN.
-inline int window_argmax(const float* top, const float* bottom) {
-    const float v[4] = {top[0], top[1], bottom[0], bottom[1]};
-    int best = 0;
-    for (int i = 1; i < 4; ++i)
-        if (v[i] > v[best] || std::isnan(v[i])) best = i;
-    return best;
+// PyTorch's rule for a window scanned in row-major order: a later value replaces the running maximum
+// if it is greater or NaN. Written as selects (v != v is isnan) so that the loops over a row of windows
+// vectorise.
+static inline void max_step(float v, int index, float& best, int& best_index) {
+    const bool wins = v > best || v != v;
+    best = wins ? v : best;
+    best_index = wins ? index : best_index;
 }
-}  // namespace
 
 void maxpool2x2_forward(const float* x, float* y, std::size_t planes, int height, int width) {
     const int out_h = height / 2, out_w = width / 2;
@@ -242,11 +273,14 @@ void maxpool2x2_forward(const float* x, float* y, std::size_t planes, int height
         for (int oy = 0; oy < out_h; ++oy) {
             const float* top = in + std::size_t(2 * oy) * width;
             const float* bottom = top + width;
+            float* row = out + std::size_t(oy) * out_w;
             for (int ox = 0; ox < out_w; ++ox) {
-                float m = top[2 * ox];
-                const float rest[3] = {top[2 * ox + 1], bottom[2 * ox], bottom[2 * ox + 1]};
-                for (float v : rest) m = (v > m || std::isnan(v)) ? v : m;
-                out[std::size_t(oy) * out_w + ox] = m;
+                float best = top[2 * ox];
+                int unused = 0;
+                max_step(top[2 * ox + 1], 1, best, unused);
+                max_step(bottom[2 * ox], 2, best, unused);
+                max_step(bottom[2 * ox + 1], 3, best, unused);
+                row[ox] = best;
             }
         }
     }
@@ -255,19 +289,28 @@ void maxpool2x2_forward(const float* x, float* y, std::size_t planes, int height
 void maxpool2x2_backward(const float* x, const float* dy, float* dx, std::size_t planes, int height,
                          int width) {
     const int out_h = height / 2, out_w = width / 2;
-    std::fill_n(dx, planes * height * width, 0.0f);
     for (std::size_t p = 0; p < planes; ++p) {
         const float* in = x + p * height * width;
         float* grad_in = dx + p * height * width;
         const float* grad_out = dy + p * out_h * out_w;
         for (int oy = 0; oy < out_h; ++oy) {
-            const std::size_t top = std::size_t(2 * oy) * width;
+            const std::size_t top = std::size_t(2 * oy) * width, bottom = top + width;
+            const float* g = grad_out + std::size_t(oy) * out_w;
+            // Every element of the window is written (the gradient or zero): no separate zeroing pass.
             for (int ox = 0; ox < out_w; ++ox) {
-                const std::size_t corner = top + 2 * ox;
-                const int best = window_argmax(in + corner, in + corner + width);
-                grad_in[corner + (best >> 1) * width + (best & 1)] = grad_out[std::size_t(oy) * out_w + ox];
+                float best = in[top + 2 * ox];
+                int arg = 0;
+                max_step(in[top + 2 * ox + 1], 1, best, arg);
+                max_step(in[bottom + 2 * ox], 2, best, arg);
+                max_step(in[bottom + 2 * ox + 1], 3, best, arg);
+                grad_in[top + 2 * ox] = arg == 0 ? g[ox] : 0.0f;
+                grad_in[top + 2 * ox + 1] = arg == 1 ? g[ox] : 0.0f;
+                grad_in[bottom + 2 * ox] = arg == 2 ? g[ox] : 0.0f;
+                grad_in[bottom + 2 * ox + 1] = arg == 3 ? g[ox] : 0.0f;
             }
+            if (width % 2 == 1) grad_in[top + width - 1] = grad_in[bottom + width - 1] = 0.0f;
         }
+        if (height % 2 == 1) std::fill_n(grad_in + std::size_t(height - 1) * width, width, 0.0f);
     }
 }
 
