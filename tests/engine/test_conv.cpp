@@ -283,18 +283,32 @@ TEST(MaxPool, GradientMatchesFiniteDifferencesIncludingOddSizes) {
     }
 }
 
-TEST(MaxPool, PropagatesNaNAndPicksTheFirstOfEqualValues) {
+TEST(MaxPool, PropagatesNaNAndRoutesTiesToTheFirstInRowMajorOrderLikePyTorch) {
     const float nan = std::numeric_limits<float>::quiet_NaN();
-    const std::vector<float> x{1, 3, nan, 2,  //
-                               3, 0, 0, 1};
-    std::vector<float> y(2);
-    maxpool2x2_forward(x.data(), y.data(), 1, 2, 4);
-    EXPECT_EQ(y[0], 3.0f);
-    EXPECT_TRUE(std::isnan(y[1]));
-    const std::vector<float> dy{1.0f, 2.0f};
-    std::vector<float> dx(x.size());
-    maxpool2x2_backward(x.data(), dy.data(), dx.data(), 1, 2, 4);
-    EXPECT_EQ(dx, (std::vector<float>{0, 1, 2, 0, 0, 0, 0, 0}));
+    // Windows: tie across the rows (t1 = b0), tie in the bottom row, NaN at the top left, a NaN in each
+    // row (PyTorch's scan keeps the last NaN). An odd width adds a column that takes no part.
+    for (const int width : {8, 9}) {
+        const std::vector<float> top{0, 5, 1, 0, nan, 2, nan, 0, 7};
+        const std::vector<float> bottom{5, 1, 5, 5, 3, 1, 0, nan, 9};
+        std::vector<float> x(top.begin(), top.begin() + width);
+        x.insert(x.end(), bottom.begin(), bottom.begin() + width);
+        std::vector<float> y(4);
+        maxpool2x2_forward(x.data(), y.data(), 1, 2, width);
+        EXPECT_EQ(y[0], 5.0f);
+        EXPECT_EQ(y[1], 5.0f);
+        EXPECT_TRUE(std::isnan(y[2]));
+        EXPECT_TRUE(std::isnan(y[3]));
+        const std::vector<float> dy{1, 2, 3, 4};
+        std::vector<float> dx(x.size(), -1.0f);
+        maxpool2x2_backward(x.data(), dy.data(), dx.data(), 1, 2, width);
+        std::vector<float> expected{0, 1, 0, 0, 3, 0, 0, 0,  //
+                                    0, 0, 2, 0, 0, 0, 0, 4};
+        if (width == 9) {
+            expected.insert(expected.begin() + 8, 0.0f);
+            expected.push_back(0.0f);
+        }
+        EXPECT_EQ(dx, expected) << "width " << width;
+    }
 }
 
 TEST(GlobalAvgPool, ForwardAveragesEachPlaneAndGradientMatchesFiniteDifferences) {

@@ -265,22 +265,54 @@ static inline void max_step(float v, int index, float& best, int& best_index) {
     best_index = wins ? index : best_index;
 }
 
+// Max-pool works on blocks of kPairRows output rows of at most kMaxPairs windows (wider maps take the
+// per-window path); the per-block buffers then live on the stack.
+constexpr int kPairRows = 32;
+constexpr int kMaxPairs = 64;
+
 void maxpool2x2_forward(const float* x, float* y, std::size_t planes, int height, int width) {
     const int out_h = height / 2, out_w = width / 2;
+    // Pairs within a row first, then the two rows: the same winner as PyTorch's row-major scan (first
+    // of equal maxima, last NaN), and both passes are long or contiguous loops that vectorise, where a
+    // loop over 2x2 windows of a 14-wide row does not. `pairs` holds the row maxima of a few rows.
+    float pairs[2 * kPairRows * kMaxPairs];
+    const bool flat = width % 2 == 0 && out_w <= kMaxPairs;
     for (std::size_t p = 0; p < planes; ++p) {
         const float* in = x + p * height * width;
         float* out = y + p * out_h * out_w;
-        for (int oy = 0; oy < out_h; ++oy) {
-            const float* top = in + std::size_t(2 * oy) * width;
-            const float* bottom = top + width;
-            float* row = out + std::size_t(oy) * out_w;
-            for (int ox = 0; ox < out_w; ++ox) {
-                float best = top[2 * ox];
+        for (int oy0 = 0; oy0 < out_h; oy0 += kPairRows) {
+            const int rows = std::min(kPairRows, out_h - oy0);
+            if (!flat) {
+                for (int oy = oy0; oy < oy0 + rows; ++oy)
+                    for (int ox = 0; ox < out_w; ++ox) {
+                        const float* top = in + std::size_t(2 * oy) * width + 2 * ox;
+                        float best = top[0];
+                        int unused = 0;
+                        max_step(top[1], 1, best, unused);
+                        float bottom = top[width];
+                        max_step(top[width + 1], 1, bottom, unused);
+                        max_step(bottom, 2, best, unused);
+                        out[std::size_t(oy) * out_w + ox] = best;
+                    }
+                continue;
+            }
+            const float* block = in + std::size_t(2 * oy0) * width;
+            const int count = 2 * rows * out_w;  // row maxima of 2 * rows input rows
+            for (int i = 0; i < count; ++i) {
+                float best = block[2 * i];
                 int unused = 0;
-                max_step(top[2 * ox + 1], 1, best, unused);
-                max_step(bottom[2 * ox], 2, best, unused);
-                max_step(bottom[2 * ox + 1], 3, best, unused);
-                row[ox] = best;
+                max_step(block[2 * i + 1], 1, best, unused);
+                pairs[i] = best;
+            }
+            for (int r = 0; r < rows; ++r) {
+                const float* top = pairs + std::size_t(2 * r) * out_w;
+                float* row = out + std::size_t(oy0 + r) * out_w;
+                for (int ox = 0; ox < out_w; ++ox) {
+                    float best = top[ox];
+                    int unused = 0;
+                    max_step(top[out_w + ox], 1, best, unused);
+                    row[ox] = best;
+                }
             }
         }
     }
@@ -289,26 +321,62 @@ void maxpool2x2_forward(const float* x, float* y, std::size_t planes, int height
 void maxpool2x2_backward(const float* x, const float* dy, float* dx, std::size_t planes, int height,
                          int width) {
     const int out_h = height / 2, out_w = width / 2;
+    // The forward's two passes (pairs within rows, then rows), remembering each pass's winner, and a
+    // third that writes every input element: the gradient at the winner, zero elsewhere.
+    float pairs[2 * kPairRows * kMaxPairs], right_won[2 * kPairRows * kMaxPairs], routed[2 * kPairRows * kMaxPairs];
+    const bool flat = width % 2 == 0 && out_w <= kMaxPairs;
     for (std::size_t p = 0; p < planes; ++p) {
         const float* in = x + p * height * width;
         float* grad_in = dx + p * height * width;
         const float* grad_out = dy + p * out_h * out_w;
-        for (int oy = 0; oy < out_h; ++oy) {
-            const std::size_t top = std::size_t(2 * oy) * width, bottom = top + width;
-            const float* g = grad_out + std::size_t(oy) * out_w;
-            // Every element of the window is written (the gradient or zero): no separate zeroing pass.
-            for (int ox = 0; ox < out_w; ++ox) {
-                float best = in[top + 2 * ox];
-                int arg = 0;
-                max_step(in[top + 2 * ox + 1], 1, best, arg);
-                max_step(in[bottom + 2 * ox], 2, best, arg);
-                max_step(in[bottom + 2 * ox + 1], 3, best, arg);
-                grad_in[top + 2 * ox] = arg == 0 ? g[ox] : 0.0f;
-                grad_in[top + 2 * ox + 1] = arg == 1 ? g[ox] : 0.0f;
-                grad_in[bottom + 2 * ox] = arg == 2 ? g[ox] : 0.0f;
-                grad_in[bottom + 2 * ox + 1] = arg == 3 ? g[ox] : 0.0f;
+        for (int oy0 = 0; oy0 < out_h; oy0 += kPairRows) {
+            const int rows = std::min(kPairRows, out_h - oy0);
+            if (!flat) {
+                for (int oy = oy0; oy < oy0 + rows; ++oy) {
+                    const std::size_t top = std::size_t(2 * oy) * width, bottom = top + width;
+                    for (int ox = 0; ox < out_w; ++ox) {
+                        float best = in[top + 2 * ox], lower = in[bottom + 2 * ox];
+                        int top_arg = 0, bottom_arg = 2, arg = 0;
+                        max_step(in[top + 2 * ox + 1], 1, best, top_arg);
+                        max_step(in[bottom + 2 * ox + 1], 3, lower, bottom_arg);
+                        arg = top_arg;
+                        max_step(lower, bottom_arg, best, arg);
+                        const float g = grad_out[std::size_t(oy) * out_w + ox];
+                        grad_in[top + 2 * ox] = arg == 0 ? g : 0.0f;
+                        grad_in[top + 2 * ox + 1] = arg == 1 ? g : 0.0f;
+                        grad_in[bottom + 2 * ox] = arg == 2 ? g : 0.0f;
+                        grad_in[bottom + 2 * ox + 1] = arg == 3 ? g : 0.0f;
+                    }
+                    grad_in[top + width - 1] = grad_in[bottom + width - 1] = 0.0f;  // width is odd here
+                }
+                continue;
             }
-            if (width % 2 == 1) grad_in[top + width - 1] = grad_in[bottom + width - 1] = 0.0f;
+            const float* block = in + std::size_t(2 * oy0) * width;
+            float* grad_block = grad_in + std::size_t(2 * oy0) * width;
+            const int count = 2 * rows * out_w;
+            for (int i = 0; i < count; ++i) {
+                float best = block[2 * i];
+                int arg = 0;
+                max_step(block[2 * i + 1], 1, best, arg);
+                pairs[i] = best;
+                right_won[i] = float(arg);
+            }
+            for (int r = 0; r < rows; ++r) {
+                const float* top = pairs + std::size_t(2 * r) * out_w;
+                const float* g = grad_out + std::size_t(oy0 + r) * out_w;
+                float* to_top = routed + std::size_t(2 * r) * out_w;
+                for (int ox = 0; ox < out_w; ++ox) {
+                    float best = top[ox];
+                    int arg = 0;
+                    max_step(top[out_w + ox], 1, best, arg);
+                    to_top[ox] = arg == 0 ? g[ox] : 0.0f;
+                    to_top[out_w + ox] = arg == 1 ? g[ox] : 0.0f;
+                }
+            }
+            for (int i = 0; i < count; ++i) {
+                grad_block[2 * i] = right_won[i] == 0.0f ? routed[i] : 0.0f;
+                grad_block[2 * i + 1] = right_won[i] == 0.0f ? 0.0f : routed[i];
+            }
         }
         if (height % 2 == 1) std::fill_n(grad_in + std::size_t(height - 1) * width, width, 0.0f);
     }
