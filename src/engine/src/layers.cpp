@@ -2,6 +2,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include "layers.hpp"
+#include "gemm.hpp"
 
 #include <omp.h>
 
@@ -33,31 +34,6 @@ thread_local int t_engine_threads = 1;
 constexpr int kBlockGrain = 48;
 // Below this many multiply-adds a GEMM is not worth a parallel region.
 constexpr double kMinParallelWork = 2.0e5;
-
-// Products are split along their depth into pieces of at most this many. Eigen 3.4's AVX-512 blocking
-// multiplies the L1 size by 4 before choosing kc, so for depths ~300..900 it keeps one kc block whose
-// 48 x kc LHS panel overflows L1: measured on Zen 5, a 128x784 by 784x128 product ran at 13 GFLOP/s,
-// and at 133 GFLOP/s as four depth-196 products. Depth chunks depend only on the depth, never on the
-// thread count, so they do not affect determinism.
-constexpr Eigen::Index kMaxGemmDepth = 256;
-
-// dst = lhs * rhs (accumulate = false) or dst += lhs * rhs, the depth cut into equal chunks.
-template <class Dst, class Lhs, class Rhs>
-void product(Dst&& dst, const Lhs& lhs, const Rhs& rhs, bool accumulate) {
-    const Eigen::Index depth = lhs.cols();
-    if (depth <= kMaxGemmDepth) {
-        if (accumulate) dst.noalias() += lhs * rhs;
-        else dst.noalias() = lhs * rhs;
-        return;
-    }
-    const Eigen::Index chunks = (depth + kMaxGemmDepth - 1) / kMaxGemmDepth;
-    const Eigen::Index chunk = ((depth + chunks - 1) / chunks + 7) / 8 * 8;
-    if (!accumulate) dst.setZero();
-    for (Eigen::Index k0 = 0; k0 < depth; k0 += chunk) {
-        const Eigen::Index k = std::min(chunk, depth - k0);
-        dst.noalias() += lhs.middleCols(k0, k) * rhs.middleRows(k0, k);
-    }
-}
 
 // Calls block(begin, end) over [0, extent) split into at most engine_threads() grain-aligned pieces.
 template <class Block>
@@ -125,7 +101,7 @@ void DenseLayer::forward(const float* x, int batch, float* y) const {
         const ConstMatrixMap xs(x + std::size_t(r0) * in_, r1 - r0, in_);
         MatrixMap ys(y + std::size_t(r0) * out_, r1 - r0, out_);
         ys.rowwise() = bias;
-        product(ys, xs, weight.transpose(), /*accumulate=*/true);
+        chunked_gemm(ys, xs, weight.transpose(), /*accumulate=*/true);
     });
 }
 
@@ -136,7 +112,7 @@ void DenseLayer::backward(const float* x, const float* dy, int batch, float* dx)
     for_each_block(in_, double(batch) * in_ * out_, [&](int c0, int c1) {
         Eigen::Map<RowMajorMatrix, 0, Eigen::OuterStride<>> grad_block(weight_.grad + c0, out_, c1 - c0,
                                                                         Eigen::OuterStride<>(in_));
-        product(grad_block, dys.transpose(), xs.middleCols(c0, c1 - c0), /*accumulate=*/true);
+        chunked_gemm(grad_block, dys.transpose(), xs.middleCols(c0, c1 - c0), /*accumulate=*/true);
     });
     // db += column sums of dy, row after row. Not Eigen's colwise().sum(): its vectorised partial
     // reduction peels elements by the destination's alignment and sums those in another order, so
@@ -149,7 +125,7 @@ void DenseLayer::backward(const float* x, const float* dy, int batch, float* dx)
     const ConstMatrixMap weight(weight_.value, out_, in_);
     for_each_block(batch, double(batch) * in_ * out_, [&](int r0, int r1) {
         MatrixMap dxs(dx + std::size_t(r0) * in_, r1 - r0, in_);
-        product(dxs, dys.middleRows(r0, r1 - r0), weight, /*accumulate=*/false);
+        chunked_gemm(dxs, dys.middleRows(r0, r1 - r0), weight, /*accumulate=*/false);
     });
 }
 
