@@ -50,7 +50,7 @@ struct Conv2d {
 // Floats of scratch conv2d_forward/backward need for `images` images of height x width. The im2col
 // matrix is built for a few images at a time (about kColumnBudget floats), so scratch stays small
 // (L2-sized) whatever the batch: a 1000-image inference chunk does not need a 450 MB im2col buffer.
-inline constexpr std::size_t kColumnBudget = std::size_t(1) << 18;
+inline constexpr std::size_t kColumnBudget = std::size_t(1) << 16;
 std::size_t conv2d_scratch_size(const Conv2d& conv, int images, int height, int width) noexcept;
 
 // y (CNHW, [out_channels][images][Ho][Wo]) = conv(x). x is read through `x_strides`.
