@@ -79,7 +79,7 @@ void run_leaderboard(const LeaderboardOptions& o) {
             row.emplace_back(r.equivalents);
             row.emplace_back(r.expr);
         } else {
-            row.emplace_back(r.equivalents > 0 ? fmt::format("{}  (+{} equivalent)", r.expr, r.equivalents) : r.expr);
+            row.emplace_back(r.equivalents > 0 ? fmt::format("{}  (+{} equivalent{})", r.expr, r.equivalents, r.equivalents == 1 ? "" : "s") : r.expr);
         }
         t.add_row(std::move(row));
     }

@@ -89,7 +89,8 @@ void run_plot(const PlotOptions& o) {
         plot.x.push_back(xs[i]);
     }
     plot.title = targets.size() == 1 ? label_for(targets[0]) : fmt::format("{} activation functions", targets.size());
-    plot.panels = {Panel{"f(x)", {}}, Panel{"f'(x)", {}}};
+    // Activations worth comparing live on the scale of x (relu reaches 6) and of slopes near 1.
+    plot.panels = {Panel{"f(x)", {}, 3 * kXMax}, Panel{"f'(x)", {}, 10}};
     auto add = [&](const std::string& label, const Expr& e, bool reference) {
         Curves c = evaluate(e, xs);
         plot.panels[0].series.push_back({label, std::move(c.f), reference});

@@ -121,7 +121,7 @@ void draw_panel(std::string& svg, const Panel& panel, const std::vector<double>&
 
 }  // namespace
 
-AxisRange robust_range(const std::vector<const std::vector<double>*>& values) {
+AxisRange robust_range(const std::vector<const std::vector<double>*>& values, double limit) {
     std::vector<double> finite;
     for (const auto* v : values)
         for (double y : *v)
@@ -137,6 +137,11 @@ AxisRange robust_range(const std::vector<const std::vector<double>*>& values) {
     // The percentiles cut a curve's genuine ends (x^2 at +-6); only far outliers should be cut.
     if (hi_all - p_hi <= 0.5 * span) r.hi = hi_all;
     if (p_lo - lo_all <= 0.5 * span) r.lo = lo_all;
+    if (limit > 0) {
+        r.lo = std::max(r.lo, -limit);
+        r.hi = std::min(r.hi, limit);
+        if (r.hi <= r.lo) r = {-limit, limit};   // everything beyond the limit on one side
+    }
     if (r.hi - r.lo < 1e-9 * std::max(1.0, std::abs(r.hi))) {
         r.lo -= 0.5;
         r.hi += 0.5;
@@ -189,7 +194,7 @@ std::string render_svg(const Plot& plot) {
         if (scored.empty())
             for (const Series& s : panel.series) scored.push_back(&s.y);
         Frame f{double(p) * (kMarginLeft + kPanelWidth + kMarginRight) + kMarginLeft, kTitleHeight + kMarginTop,
-                kPanelWidth, kPanelHeight, x_range, robust_range(scored)};
+                kPanelWidth, kPanelHeight, x_range, robust_range(scored, panel.y_limit)};
         draw_panel(svg, panel, plot.x, f, static_cast<int>(p));
     }
 
