@@ -24,7 +24,7 @@ namespace detail {
 // One-line description of an expectation failure ("expected ')'"); `which` is the failed rule's name.
 inline std::string describe_failure(std::string_view which, const char* where, const char* last) {
     const bool at_end = where == last;
-    if (which == "end of input") {
+    if (which == "end of input" && !at_end) {
         if (*where == ')') return "unmatched ')'";
         return std::string("unexpected '") + *where + "' after a complete expression";
     }
