@@ -1,6 +1,7 @@
 // Parser: table-driven good and bad inputs, the guards against hostile input, AQuaSurF notation, and
 // the pretty error display.
 #include <chrono>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -255,6 +256,34 @@ TEST(Parse, AquaSurfNotation) {
     }
     // Infix operators are not part of AQuaSurF notation, and AQuaSurF-only names are not infix.
     EXPECT_FALSE(parse("identity(x)").ok());
+}
+
+TEST(Parse, TokenSoupNeverCrashesAndErrorsPointIntoTheInput) {
+    // Random sequences of the grammar's own tokens: mostly invalid, occasionally valid.
+    const std::vector<std::string_view> tokens = {
+        "x", "x2", "beta", "beta3", "1", "2.5", "1e3", ".5", "pi", "e", "+", "-", "*", "/", "^", "(", ")", ",",
+        " ", "sigmoid", "max", "relu", "pow", "nan", "sigmod", "#", "1e999", "(("};
+    std::mt19937 rng(7);
+    int valid = 0;
+    for (int i = 0; i < 3000; ++i) {
+        std::string input;
+        const int length = 1 + static_cast<int>(rng() % 12);
+        for (int k = 0; k < length; ++k) input += tokens[rng() % tokens.size()];
+        for (Notation notation : {Notation::Infix, Notation::AquaSurf}) {
+            const ParseResult r = parse(input, notation);
+            if (r.ok()) {
+                ++valid;
+                const ParseResult again = parse(to_infix(r.expr()));
+                ASSERT_TRUE(again.ok()) << input << " -> " << to_infix(r.expr());
+                continue;
+            }
+            ASSERT_LE(r.error().position, input.size()) << input;
+            ASSERT_FALSE(r.error().message.empty()) << input;
+            ASSERT_EQ(r.error().message.find('\n'), std::string::npos) << input;
+            ASSERT_NE(r.error().pretty(input).find('^'), std::string::npos);
+        }
+    }
+    EXPECT_GT(valid, 0);
 }
 
 TEST(Parse, PrettyErrorPutsACaretUnderTheColumn) {
