@@ -8,41 +8,48 @@
 
 namespace actsearch::db::schema {
 
-std::string leaderboard_select(std::string_view evaluation_filter) {
+std::string leaderboard_aggregate(std::string_view evaluation_filter) {
     // Equivalent candidates share their representative's results: every evaluation is attributed to
-    // COALESCE(representative, id). The standard deviation is the sample one (n - 1), from the sum of
-    // squares in one pass (SQLite has no stddev); values are accuracies in [0, 1], so the cancellation
-    // error is ~1e-16 relative, far below what is printed. It is 0 for a single seed. best_run is the
-    // run of the best ok evaluation in the group.
+    // COALESCE(representative, id). The variance is the sample one (n - 1), from the sum of squares in
+    // one pass (SQLite has no stddev); values are accuracies in [0, 1], so the cancellation error is
+    // ~1e-16 relative, far below what is printed. It is 0 for a single seed.
     return fmt::format(R"(
-WITH scored AS (
-    SELECT COALESCE(c.representative, c.id) AS candidate, e.task, e.fidelity, e.seed, e.status, e.val_acc,
-           FIRST_VALUE(e.run) OVER (
-               PARTITION BY COALESCE(c.representative, c.id), e.task, e.fidelity
-               ORDER BY e.status = 'ok' DESC, e.val_acc DESC, e.id) AS best_run
-    FROM evaluations AS e JOIN candidates AS c ON c.id = e.candidate
-    WHERE {}
-),
-grouped AS (
-    SELECT candidate, task, fidelity,
-           AVG(CASE WHEN status = 'ok' THEN val_acc END) AS mean,
-           TOTAL(CASE WHEN status = 'ok' THEN val_acc * val_acc END) AS sum_sq,
-           COUNT(DISTINCT CASE WHEN status = 'ok' THEN seed END) AS seeds,
-           SUM(status = 'ok') AS n_ok,
-           SUM(status = 'diverged') AS n_diverged,
-           SUM(status = 'invalid') AS n_invalid,
-           SUM(status NOT IN ('ok', 'diverged', 'invalid')) AS n_other,
-           CASE WHEN SUM(status = 'ok') > 0 THEN MAX(best_run) END AS best_run
-    FROM scored
-    GROUP BY candidate, task, fidelity
-)
-SELECT g.candidate, c.expr, g.task, g.fidelity, g.mean,
-       CASE WHEN g.n_ok > 1 THEN MAX(0.0, (g.sum_sq - g.n_ok * g.mean * g.mean) / (g.n_ok - 1)) ELSE 0.0 END
-           AS variance,
-       g.seeds, g.n_ok, g.n_diverged, g.n_invalid, g.n_other, g.best_run,
-       (SELECT COUNT(*) FROM candidates AS q WHERE q.representative = g.candidate) AS equivalents
-FROM grouped AS g JOIN candidates AS c ON c.id = g.candidate)",
+SELECT COALESCE(c.representative, c.id) AS candidate, e.task AS task, e.fidelity AS fidelity,
+       AVG(CASE WHEN e.status = 'ok' THEN e.val_acc END) AS mean,
+       CASE WHEN SUM(e.status = 'ok') > 1
+            THEN MAX(0.0, (TOTAL(CASE WHEN e.status = 'ok' THEN e.val_acc * e.val_acc END)
+                           - SUM(e.status = 'ok') * AVG(CASE WHEN e.status = 'ok' THEN e.val_acc END)
+                                                  * AVG(CASE WHEN e.status = 'ok' THEN e.val_acc END))
+                          / (SUM(e.status = 'ok') - 1))
+            ELSE 0.0 END AS variance,
+       COUNT(DISTINCT CASE WHEN e.status = 'ok' THEN e.seed END) AS seeds,
+       SUM(e.status = 'ok') AS n_ok,
+       SUM(e.status = 'diverged') AS n_diverged,
+       SUM(e.status = 'invalid') AS n_invalid,
+       SUM(e.status NOT IN ('ok', 'diverged', 'invalid')) AS n_other
+FROM evaluations AS e JOIN candidates AS c ON c.id = e.candidate
+WHERE {}
+GROUP BY 1, 2, 3)",
                        evaluation_filter);
+}
+
+std::string leaderboard_decorate(std::string_view groups, std::string_view evaluation_filter) {
+    // Per output row only (after any LIMIT): the expression, the run of the best ok evaluation, and how
+    // many candidates share the row. Both subqueries use indexes.
+    return fmt::format(R"(
+SELECT g.candidate, k.expr, g.task, g.fidelity, g.mean, g.variance, g.seeds, g.n_ok, g.n_diverged, g.n_invalid,
+       g.n_other,
+       (SELECT e.run FROM evaluations AS e JOIN candidates AS c ON c.id = e.candidate
+        WHERE e.candidate IN (SELECT id FROM candidates WHERE id = g.candidate OR representative = g.candidate)
+          AND e.task = g.task AND e.fidelity = g.fidelity AND e.status = 'ok' AND {1}
+        ORDER BY e.val_acc DESC, e.id LIMIT 1) AS best_run,
+       (SELECT COUNT(*) FROM candidates AS q WHERE q.representative = g.candidate) AS equivalents
+FROM ({0}) AS g JOIN candidates AS k ON k.id = g.candidate)",
+                       groups, evaluation_filter);
+}
+
+std::string leaderboard_select(std::string_view evaluation_filter) {
+    return leaderboard_decorate(leaderboard_aggregate(evaluation_filter), evaluation_filter);
 }
 
 namespace {

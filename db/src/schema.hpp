@@ -29,9 +29,12 @@ std::span<const Migration> migrations();
 // a file that is not SQLite, a newer schema, or a failing migration.
 void open(sqlite::Database& db, std::span<const Migration> migrations);
 
-// The leaderboard aggregation over the evaluations that satisfy `evaluation_filter`, an SQL condition
-// on `e` (evaluations) and `c` (candidates). The `leaderboard` view is this with the filter "1"; the
-// store's parameterised query uses the same text with bound parameters in the filter.
+// The leaderboard over the evaluations that satisfy `evaluation_filter`, an SQL condition on `e`
+// (evaluations) and `c` (their candidates). The `leaderboard` view is leaderboard_select("1"); the store
+// runs leaderboard_decorate over a filtered, ranked and limited leaderboard_aggregate, with the same
+// filter and bound parameters, so that per-row subqueries run for the shown rows only.
+std::string leaderboard_aggregate(std::string_view evaluation_filter);
+std::string leaderboard_decorate(std::string_view groups, std::string_view evaluation_filter);
 std::string leaderboard_select(std::string_view evaluation_filter);
 
 }  // namespace actsearch::db::schema

@@ -80,6 +80,19 @@ std::optional<std::int64_t> positive_or_null(std::int64_t id) {
     return id > 0 ? std::optional<std::int64_t>(id) : std::nullopt;
 }
 
+// The leaderboard with optional filters ?1 task, ?2 run, ?3 fidelity, ?4 candidate (its group), then
+// ?5 min seeds and ?6 limit (negative: none). Ranked by mean, then seeds, then id for a stable order.
+std::string leaderboard_query() {
+    constexpr std::string_view filter =
+        "(?1 IS NULL OR e.task = ?1) AND (?2 IS NULL OR e.run = ?2) AND (?3 IS NULL OR e.fidelity = ?3) "
+        "AND (?4 IS NULL OR COALESCE(c.representative, c.id) = "
+        "(SELECT COALESCE(representative, id) FROM candidates WHERE id = ?4))";
+    constexpr std::string_view order = "ORDER BY mean IS NULL, mean DESC, seeds DESC, candidate, task, fidelity";
+    const std::string ranked = fmt::format("SELECT * FROM ({}) WHERE seeds >= ?5 {} LIMIT ?6",
+                                           schema::leaderboard_aggregate(filter), order);
+    return fmt::format("SELECT * FROM ({}) {}", schema::leaderboard_decorate(ranked, filter), order);
+}
+
 // A connection checked, migrated and configured for the store.
 struct StoreDatabase : sqlite::Database {
     StoreDatabase(const std::string& path, bool read_only)
@@ -168,15 +181,7 @@ ORDER BY e.task, e.fidelity, e.seed, e.id)",
                                     "AND e.task = ?2 AND e.fidelity = ?3 AND e.seed = ?4 "
                                     "ORDER BY e.candidate = ?1 DESC LIMIT 1",
                                     kEvaluationColumns)),
-          select_leaderboard(
-              db, "SELECT * FROM (" +
-                      schema::leaderboard_select(
-                          "(?1 IS NULL OR e.task = ?1) AND (?2 IS NULL OR e.run = ?2) "
-                          "AND (?3 IS NULL OR e.fidelity = ?3) "
-                          "AND (?4 IS NULL OR COALESCE(c.representative, c.id) = "
-                          "(SELECT COALESCE(representative, id) FROM candidates WHERE id = ?4))") +
-                      ") WHERE seeds >= ?5 ORDER BY mean IS NULL, mean DESC, seeds DESC, candidate, task, fidelity "
-                      "LIMIT ?6"),
+          select_leaderboard(db, leaderboard_query()),
           upsert_state(db, "INSERT INTO strategy_state (run, key, blob, updated) VALUES (?1, ?2, ?3, " ACTSEARCH_NOW ") "
                            "ON CONFLICT (run, key) DO UPDATE SET blob = excluded.blob, updated = excluded.updated"),
           select_state(db, "SELECT blob FROM strategy_state WHERE run = ?1 AND key = ?2") {}
@@ -330,7 +335,7 @@ std::vector<LeaderboardRow> Store::leaderboard(const LeaderboardQuery& q) {
         r.n_diverged = row.get<std::int64_t>(8);
         r.n_invalid = row.get<std::int64_t>(9);
         r.n_other = row.get<std::int64_t>(10);
-        r.best_run = row.get<std::int64_t>(11);
+        r.best_run = row.get<std::optional<std::int64_t>>(11).value_or(0);
         r.equivalents = row.get<std::int64_t>(12);
         out.push_back(std::move(r));
     }
