@@ -1,6 +1,9 @@
 // The results store: one SQLite file per project of searches. One writer (the search process, or MPI
 // rank 0), any number of readers. db knows nothing of grammar, engine or search: it stores text, hashes
-// and numbers.
+// and numbers. Schema, view and example queries: db/SCHEMA.md.
+//
+// A Store is one connection: use it from one thread at a time (SQLite serialises calls, but begin/commit
+// nesting is per Store).
 #pragma once
 
 #include <cstdint>
@@ -78,6 +81,8 @@ class Store {
 public:
     // Opens or creates; sets WAL, busy timeout, foreign keys; migrates an older schema forward.
     // Throws DbError (one line) on a file that is not a database, is corrupt, or has a newer schema.
+    // read_only: for reports; never creates or modifies the file (a missing or empty file is a DbError)
+    // and reads consistent snapshots while another process writes.
     explicit Store(const std::string& path, bool read_only = false);
     ~Store();
     Store(const Store&) = delete;
@@ -94,7 +99,7 @@ public:
     std::optional<std::int64_t> find_run(const std::string& strategy, const std::string& space,
                                          const std::string& task, const std::string& config_json);
 
-    // Candidates, keyed by canonical expression (insert-or-get).
+    // Candidates, keyed by canonical expression (insert-or-get: an existing row is returned unchanged).
     std::int64_t upsert_candidate(const CandidateRecord& c);
     std::optional<CandidateRecord> candidate(std::int64_t id);
     std::optional<CandidateRecord> candidate_by_expr(const std::string& expr);
