@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actsearch/grammar/fingerprint.hpp"
 #include "actsearch/grammar/print.hpp"
 #include "actsearch/grammar/space.hpp"
 
@@ -96,6 +97,10 @@ TEST(Space, BuildComposesTemplates) {
     const Space hard = load("hard");
     const Expr hard_swish = hard.build(choose(hard, "x", "relu6(x + 3)/6", "x1*x2"));
     EXPECT_EQ(canonical_string(hard_swish), "x*(relu6(x + 3)/6)");
+    // Structurally x*hard_sigmoid-by-hand, functionally the hard_swish primitive.
+    const Fingerprint composed = fingerprint(hard_swish);
+    ASSERT_TRUE(composed.valid) << composed.reason;
+    EXPECT_EQ(composed.hash, fingerprint(parse("hard_swish(x)").expr()).hash);
 
     // Two units: unit 1 = b(u1(unit 0), u2(x)).
     const Space core2 = load("paper-core2");
