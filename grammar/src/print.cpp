@@ -44,6 +44,7 @@ std::string parenthesised(Piece piece, int at_least) {
 }  // namespace
 
 std::string to_infix(const Expr& e) {
+    if (e.empty()) return {};
     // Binary templates name their first argument x1 (x2 is the second); elsewhere it is plain x.
     const bool two_arguments =
         std::any_of(e.nodes.begin(), e.nodes.end(), [](const Node& n) { return n.op == Op::X && n.index > 0; });

@@ -101,6 +101,9 @@ TEST(Print, MinimalParenthesesThatReadBack) {
         EXPECT_EQ(to_infix(e), printed) << input;
         EXPECT_EQ(parsed(to_infix(e)), e) << input;
     }
+    EXPECT_EQ(to_infix(Expr{}), "");
+    // Only built programmatically (the parser rejects these literals): printed, but not readable.
+    EXPECT_EQ(to_infix(make_binary(Op::Add, make_leaf_x(), make_const(INFINITY))), "x + inf");
 }
 
 // ---- canonical form ----
