@@ -20,8 +20,8 @@ namespace actsearch::db::sqlite {
 // A DbError that also carries SQLite's own (extended) result code and message, for callers that want to
 // rephrase it.
 struct SqliteError : DbError {
-    SqliteError(const std::string& full_message, int code, std::string sqlite_message)
-        : DbError(full_message), code(code), sqlite_message(std::move(sqlite_message)) {}
+    SqliteError(const std::string& full_message, int result_code, std::string message)
+        : DbError(full_message), code(result_code), sqlite_message(std::move(message)) {}
     int code;
     std::string sqlite_message;
 };
