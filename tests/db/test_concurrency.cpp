@@ -85,5 +85,54 @@ TEST(Concurrency, ReaderSeesWholeBatchesWhileAWriterProcessCommits) {
     EXPECT_TRUE(reader.integrity_ok());
 }
 
+// `actsearch eval` run while a search writes: two writer processes on one file. Each waits for the other's
+// short write locks (busy timeout) instead of failing; nothing is lost.
+TEST(Concurrency, TwoWriterProcessesBothSucceed) {
+    test::ScratchDir dir;
+    const std::string path = dir.file("two.db");
+    std::int64_t run = 0;
+    {
+        Store setup(path);
+        run = setup.create_run(make_run());
+        for (int c = 0; c < kCandidates; ++c) setup.upsert_candidate(make_candidate(fmt::format("c{}(x)", c), c));
+    }
+    constexpr int kPerWriter = 300;
+    std::fflush(nullptr);
+    pid_t writers[2];
+    for (int w = 0; w < 2; ++w) {
+        writers[w] = ::fork();
+        ASSERT_GE(writers[w], 0);
+        if (writers[w] == 0) {
+            try {
+                Store store(path);
+                for (int i = 0; i < kPerWriter; ++i) {
+                    // Single autocommit inserts and small batches, interleaved with the other writer's.
+                    const int n = w * kPerWriter + i;
+                    if (i % 3 == 0) {
+                        store.insert_evaluation(make_evaluation(1 + n % kCandidates, run, n, 0.5));
+                    } else {
+                        WriteBatch batch(store);
+                        store.insert_evaluation(make_evaluation(1 + n % kCandidates, run, n, 0.5));
+                        batch.commit();
+                    }
+                }
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "writer %d: %s\n", w, e.what());
+                ::_exit(1);
+            }
+            ::_exit(0);
+        }
+    }
+    for (pid_t pid : writers) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), 0) << "a writer failed (see its message above)";
+    }
+    Store reader(path, true);
+    EXPECT_EQ(reader.list_runs().at(0).evaluations, 2 * kPerWriter);
+    EXPECT_TRUE(reader.integrity_ok());
+}
+
 }  // namespace
 }  // namespace actsearch::db
