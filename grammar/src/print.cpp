@@ -67,10 +67,12 @@ std::string to_infix(const Expr& e) {
         if (n.arity == 1) {
             Piece& operand = stack.back();
             switch (n.op) {
-                case Op::Neg:
-                    operand.text = "-" + parenthesised(std::move(operand), kUnary);
-                    operand.precedence = kUnary;
+                case Op::Neg: {
+                    std::string text = parenthesised(std::move(operand), kUnary);
+                    text.insert(text.begin(), '-');
+                    operand = {std::move(text), kUnary};
                     break;
+                }
                 case Op::Square:
                 case Op::Cube:
                 case Op::Pow: {
