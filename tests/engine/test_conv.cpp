@@ -264,7 +264,7 @@ std::vector<float> shuffled_distinct(std::size_t n, float gap, Rng& rng) {
 
 TEST(MaxPool, GradientMatchesFiniteDifferencesIncludingOddSizes) {
     Rng rng(23);
-    for (const auto [h, w] : {std::pair{4, 6}, std::pair{5, 5}}) {
+    for (const auto& [h, w] : {std::pair{4, 6}, std::pair{5, 5}}) {
         const std::size_t planes = 2 * 3;
         auto x = shuffled_distinct(planes * h * w, 0.1f, rng);
         const std::size_t out_size = planes * (h / 2) * (w / 2);
@@ -277,9 +277,10 @@ TEST(MaxPool, GradientMatchesFiniteDifferencesIncludingOddSizes) {
         std::vector<float> dx(x.size(), 1.0f);
         maxpool2x2_backward(x.data(), projection.data(), dx.data(), planes, h, w);
         expect_gradient(x, dx, loss, "dx", 1e-2f);
-        if (h % 2 == 1)  // the dropped last row and column get no gradient
+        if (h % 2 == 1) {  // the dropped last row gets no gradient
             for (std::size_t p = 0; p < planes; ++p)
                 for (int i = 0; i < w; ++i) EXPECT_EQ(dx[p * h * w + std::size_t(h - 1) * w + i], 0.0f);
+        }
     }
 }
 
