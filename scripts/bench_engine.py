@@ -192,6 +192,13 @@ def torch_eval(torch, data, task, fn, seed):
     return "ok", correct / val_x.shape[0], time.perf_counter() - start
 
 
+def torch_blas_library():
+    """The BLAS shared object PyTorch actually loaded (after a product has run)."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]}
+    return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "unknown"
+
+
 def torch_mm_gflops(torch):
     a, b = torch.rand(512, 512), torch.rand(512, 512)
     torch.mm(a, b)
@@ -239,7 +246,9 @@ def main():
     print(f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     print(f"- CPU: {cpu}, {os.cpu_count()} logical CPUs; load average at start {os.getloadavg()[0]:.2f}")
     print(f"- command: `{' '.join(shlex.quote(a) for a in sys.argv)}`")
-    print(f"- PyTorch {torch.__version__}, 1 thread; actsearch `--threads 1`; both single-process, one run each")
+    mm = torch_mm_gflops(torch)
+    print(f"- PyTorch {torch.__version__}, 1 thread, BLAS {torch_blas_library()} (torch.mm 512^3: {mm:.1f} GFLOP/s); "
+          "actsearch `--threads 1`; one run each")
     print("- seconds: training plus validation of one candidate (data loading excluded on both sides); "
           "ratio = PyTorch seconds / actsearch seconds\n")
 
@@ -269,7 +278,6 @@ def main():
         per_step = step_seconds(args.bin, args.data_dir, repeats=1 if args.quick else 3)
         counted, performed = flops_per_step()
         eigen = sgemm_gflops_eigen()
-        mm = torch_mm_gflops(torch)
         print("| quantity | value |")
         print("|---|---:|")
         print(f"| actsearch seconds per step (relu, batch 128; 1200-step minus 400-step run / 800) | {per_step * 1e3:.3f} ms |")
@@ -277,7 +285,7 @@ def main():
         print(f"| GFLOP/s, FLOPs performed ({performed / 1e6:.1f} MFLOP/step: no input gradient for layer 1) | "
               f"{performed / per_step / 1e9:.1f} |")
         print(f"| single-core SGEMM, Eigen 512x512x512 (C++ compiled by this script, -O3 -march=native) | {eigen:.1f} |")
-        print(f"| single-core SGEMM, torch.mm 512x512x512, 1 thread | {mm:.1f} |")
+        print(f"| single-core SGEMM, torch.mm 512x512x512, 1 thread ({torch_blas_library()}) | {mm:.1f} |")
         best = max(eigen, mm)
         print(f"| step rate / best SGEMM rate (brief's count; performed) | {counted / per_step / 1e9 / best:.0%}; "
               f"{performed / per_step / 1e9 / best:.0%} |\n")
