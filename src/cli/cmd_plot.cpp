@@ -25,6 +25,7 @@ struct PlotOptions {
     std::vector<std::string> exprs;
     std::vector<std::int64_t> ids;
     std::vector<std::string> ranks;
+    int top = 0;
     std::string db = kDefaultDb;
     std::optional<std::string> task;
     std::optional<std::int64_t> run;
@@ -59,9 +60,11 @@ std::string label_for(const CandidateTarget& t) {
 }
 
 void run_plot(const PlotOptions& o) {
-    const std::vector<int> ranks = parse_rank_specs(o.ranks);
+    std::vector<std::string> rank_specs = o.ranks;
+    if (o.top > 0) rank_specs.push_back(fmt::format("1-{}", o.top));
+    const std::vector<int> ranks = parse_rank_specs(rank_specs);
     if (o.exprs.empty() && o.ids.empty() && ranks.empty())
-        throw UsageError("nothing to plot: give expressions, --id ID or --rank N");
+        throw UsageError("nothing to plot: give expressions, --id ID, --rank N or --top N");
     const std::filesystem::path out(o.output);
     if (const auto dir = out.parent_path(); !dir.empty() && !std::filesystem::is_directory(dir))
         throw UsageError(fmt::format("cannot write '{}': directory '{}' does not exist", o.output, dir.string()));
@@ -117,6 +120,7 @@ void add_plot_command(CLI::App& app) {
     cmd->add_option("expr", opts->exprs, "Expressions to plot (no database needed)");
     cmd->add_option("--id", opts->ids, "Stored candidate ids")->check(CLI::PositiveNumber);
     cmd->add_option("--rank", opts->ranks, "Leaderboard ranks: N or a range A-B");
+    cmd->add_option("--top", opts->top, "The top N of the leaderboard")->check(CLI::NonNegativeNumber);
     cmd->add_option("--db", opts->db, "Results database")->capture_default_str();
     cmd->add_option("--task", opts->task, "Rank on this task only");
     cmd->add_option("--run", opts->run, "Rank on this run's evaluations only")->check(CLI::PositiveNumber);

@@ -93,11 +93,17 @@ void run_show(const ShowOptions& o) {
     fmt::print("candidate {}  {}\n", c.id, c.expr);
     fmt::print("  structural hash {:016x}, fingerprint {:016x}, {}\n", c.structural_hash, c.fingerprint,
                c.valid ? "valid" : "INVALID: " + c.invalid_reason);
+    // A search can find dozens of spellings of one function; the JSON output lists them all.
+    constexpr std::size_t kMaxEquivalentsShown = 10;
     const auto equivalents = store->equivalents_of(c.id);
-    for (const db::CandidateRecord& e : equivalents) {
+    for (std::size_t i = 0; i < equivalents.size() && i < kMaxEquivalentsShown; ++i) {
+        const db::CandidateRecord& e = equivalents[i];
         const bool is_rep = c.representative && *c.representative == e.id;
         fmt::print("  {} {}  {}\n", is_rep ? "representative" : "equivalent    ", e.id, e.expr);
     }
+    if (equivalents.size() > kMaxEquivalentsShown)
+        fmt::print("  ... and {} more equivalents (--format json lists them all)\n",
+                   equivalents.size() - kMaxEquivalentsShown);
     if (c.representative) fmt::print("  (its results are its representative's)\n");
 
     const Table scores = scores_table(*store, c.id);
