@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -73,21 +74,47 @@ TEST(Evaluate, SyntheticTrainsWellWithRelu) {
     EXPECT_LT(linear.val_acc, 0.7);
 }
 
-TEST(Evaluate, SameSeedSameBitsWhateverTheThreadCount) {
+void expect_same_bits(const EvalResult& a, const EvalResult& b, const std::string& what) {
+    EXPECT_EQ(a.status, b.status) << what;
+    EXPECT_EQ(a.val_acc, b.val_acc) << what;
+    EXPECT_EQ(a.val_loss, b.val_loss) << what;
+    EXPECT_EQ(a.train_loss, b.train_loss) << what;
+}
+
+TEST(Evaluate, SameSeedSameBitsWhateverRunsBeside) {
     Fidelity f;
     f.steps = 100;
     const TaskConfig t = task("synthetic", f);
     const Expr swish = expr("x * sigmoid(beta * x)");
-    const EvalResult a = evaluate(swish, t, 7, 1), b = evaluate(swish, t, 7, 1), c = evaluate(swish, t, 7, 2);
-    const EvalResult other = evaluate(swish, t, 8, 1);
+    const EvalResult a = evaluate(swish, t, 7, 1);
     ASSERT_EQ(a.status, EvalStatus::Ok) << a.message;
-    for (const EvalResult* r : {&b, &c}) {
-        EXPECT_EQ(r->status, a.status);
-        EXPECT_EQ(r->val_acc, a.val_acc);
-        EXPECT_EQ(r->val_loss, a.val_loss);
-        EXPECT_EQ(r->train_loss, a.train_loss);
+    expect_same_bits(evaluate(swish, t, 7, 1), a, "repeat");
+    EXPECT_NE(evaluate(swish, t, 8, 1).val_loss, a.val_loss);   // the seed does select init and batches
+
+    // Two evaluations at once on other threads (as the search driver runs candidates).
+    EvalResult on_thread[2];
+    {
+        std::thread first([&] { on_thread[0] = evaluate(swish, t, 7, 1); });
+        std::thread second([&] { on_thread[1] = evaluate(expr("relu(x)"), t, 3, 1); });
+        first.join();
+        second.join();
     }
-    EXPECT_NE(other.val_loss, a.val_loss);   // the seed does select the initialisation and the batches
+    expect_same_bits(on_thread[0], a, "beside another evaluation");
+    expect_same_bits(on_thread[1], evaluate(expr("relu(x)"), t, 3, 1), "relu beside swish");
+}
+
+// fmnist-mlp's GEMMs are big enough to be split between threads (the synthetic ones are not).
+TEST(Evaluate, ThreadCountDoesNotChangeTheBits) {
+    if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+        GTEST_SKIP() << "Fashion-MNIST not installed";
+    Fidelity f;
+    f.steps = 20;
+    const TaskConfig t = task("fmnist-mlp", f);
+    const Expr swish = expr("x * sigmoid(beta * x)");
+    const EvalResult one = evaluate(swish, t, 5, 1);
+    ASSERT_EQ(one.status, EvalStatus::Ok) << one.message;
+    expect_same_bits(evaluate(swish, t, 5, 2), one, "2 threads");
+    expect_same_bits(evaluate(swish, t, 5, 3), one, "3 threads");
 }
 
 TEST(Evaluate, InvalidCandidateIsRejectedWithoutTraining) {
