@@ -86,7 +86,7 @@ void add_search_command(CLI::App& app) {
     cmd->add_option("--resume", opts->resume, "Continue this run (the same command again also resumes)");
     cmd->add_flag("--new-run", c.new_run, "Start a new run even if one with this configuration exists");
     cmd->add_option("--seed", c.seed, "Search seed (also the first training seed)")->capture_default_str();
-    cmd->add_option("--batch", c.batch, "Candidates per round (default: the strategy's, at least 2x threads)");
+    cmd->add_option("--round", c.batch, "Candidates proposed per round (default: the strategy's batch, at least 2x threads)");
     cmd->add_option("--promote", c.promote, "Re-evaluate the best K at higher fidelity (0: none)")
         ->capture_default_str();
     add_task_options(cmd, c.promote_task, "promote-", "fmnist-cnn");
