@@ -347,6 +347,7 @@ int run_search(const SearchConfig& cfg) {
     if (promote && !interrupted && !stop_requested().load()) {
         db::LeaderboardQuery q;
         q.task = screen.name;
+        q.fidelity = screen.fidelity_key;
         q.run = run_id;
         q.top = cfg.promote;
         const auto top = store.leaderboard(q);
@@ -388,11 +389,13 @@ int run_search(const SearchConfig& cfg) {
         if (interrupted) fmt::print("resume with: the same command again (or --resume {})\n", run_id);
         db::LeaderboardQuery q;
         q.task = screen.name;
+        q.fidelity = screen.fidelity_key;
         q.run = run_id;
         q.top = cfg.top;
         print_leaderboard(store.leaderboard(q), fmt::format("top {} on {} (run {})", cfg.top, screen.name, run_id));
         if (promote) {
             q.task = promote->name;
+            q.fidelity = promote->fidelity_key;
             print_leaderboard(store.leaderboard(q), fmt::format("promoted, on {}", promote->name));
         }
     }

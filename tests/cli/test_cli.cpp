@@ -35,8 +35,10 @@ fs::path write_tiny_space(const fs::path& dir) {
 
 std::vector<std::string> search_args(const fs::path& space, const fs::path& db, const std::string& strategy,
                                      int budget = 0) {
+    // 4000 steps (~0.1 s a candidate) so that a search lasts long enough to be killed halfway.
     std::vector<std::string> a{"search", "--space", space.string(), "--strategy", strategy, "--task", "synthetic",
-                               "--db", db.string(), "--threads", "2", "--promote", "0", "--seed", "7"};
+                               "--steps", "4000", "--db", db.string(), "--threads", "2", "--promote", "0",
+                               "--seed", "7"};
     if (budget > 0) {
         a.push_back("--budget");
         a.push_back(std::to_string(budget));
@@ -49,6 +51,7 @@ std::map<std::string, double> scores(const fs::path& db) {
     db::Store store(db.string(), /*read_only=*/true);
     db::LeaderboardQuery q;
     q.task = "synthetic";
+    q.run = 1;
     q.top = 100000;
     std::map<std::string, double> out;
     for (const auto& row : store.leaderboard(q)) out[row.expr] = row.mean;
@@ -266,26 +269,23 @@ TEST(Mpi, ThreeRanksGiveTheSameResultsAsOneProcess) {
     EXPECT_FALSE(scores(mpi_db).empty());
 }
 
-// The pid of the MPI rank `rank` among the descendants of `root`, from their environments.
-pid_t find_rank(pid_t root, int rank) {
+// The pid of the MPI rank `rank` whose environment carries `marker` (set for this test's mpirun only).
+pid_t find_rank(const std::string& marker, int rank) {
+    auto has = [](const std::string& env, const std::string& kv) {
+        for (std::size_t pos = 0; pos < env.size();) {
+            const std::size_t end = std::min(env.find('\0', pos), env.size());
+            if (env.compare(pos, end - pos, kv) == 0) return true;
+            pos = end + 1;
+        }
+        return false;
+    };
     DIR* d = ::opendir("/proc");
     pid_t found = -1;
     while (dirent* e = ::readdir(d)) {
         const pid_t pid = std::atoi(e->d_name);
-        if (pid <= 0 || pid == root) continue;
+        if (pid <= 0) continue;
         const std::string env = read_file(fs::path("/proc") / e->d_name / "environ");
-        const std::string key = std::string("OMPI_COMM_WORLD_RANK=") + std::to_string(rank);
-        const std::string bin = read_file(fs::path("/proc") / e->d_name / "cmdline");
-        if (bin.find("actsearch") == std::string::npos) continue;
-        for (std::size_t pos = 0; pos < env.size();) {
-            const std::size_t end = env.find('\0', pos);
-            if (env.compare(pos, (end == std::string::npos ? env.size() : end) - pos, key) == 0 &&
-                ::getpgid(pid) == root) {
-                found = pid;
-            }
-            if (end == std::string::npos) break;
-            pos = end + 1;
-        }
+        if (has(env, marker) && has(env, "OMPI_COMM_WORLD_RANK=" + std::to_string(rank))) found = pid;
     }
     ::closedir(d);
     return found;
@@ -300,11 +300,12 @@ TEST(Mpi, KilledRankThenResume) {
     auto argv = mpirun(3);
     auto a = search_args(space, db, "random", 40);
     argv.insert(argv.end(), a.begin(), a.end());
-    const std::vector<std::string> env{"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
+    const std::string marker = "ACTSEARCH_TEST_MARK=" + dir.path().string();
+    const std::vector<std::string> env{"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", marker};
     {
         Child c(argv, dir.path(), env);
         ASSERT_TRUE(wait_for_evaluations(db, 6, 120s));
-        const pid_t worker = find_rank(c.pid(), 2);
+        const pid_t worker = find_rank(marker, 2);
         ASSERT_GT(worker, 0);
         ::kill(worker, SIGKILL);
         auto r = c.wait(120s);
