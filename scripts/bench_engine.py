@@ -245,7 +245,8 @@ def main():
     print("# actsearch engine benchmark\n")
     print(f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
     print(f"- CPU: {cpu}, {os.cpu_count()} logical CPUs; load average at start {os.getloadavg()[0]:.2f}")
-    print(f"- command: `{' '.join(shlex.quote(a) for a in sys.argv)}`")
+    command = os.environ.get("ACTSEARCH_BENCH_COMMAND") or " ".join(shlex.quote(a) for a in sys.argv)
+    print(f"- command: `{command}`")
     mm = torch_mm_gflops(torch)
     print(f"- PyTorch {torch.__version__}, 1 thread, BLAS {torch_blas_library()} (torch.mm 512^3: {mm:.1f} GFLOP/s); "
           "actsearch `--threads 1`; one run each")

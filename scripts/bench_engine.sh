@@ -9,8 +9,8 @@
 # reference (netlib) BLAS unless an optimised one is installed: PyTorch then runs GEMMs at a few
 # GFLOP/s and any comparison flatters actsearch. --torch-openblas gives PyTorch OpenBLAS for this run
 # only: it fetches Debian's libopenblas0-pthread package with `apt-get download` into
-# build/bench-openblas, unpacks it there and puts it first on PyTorch's library path (nothing is
-# installed; the system's BLAS alternative is left alone).
+# ~/.cache/actsearch/bench-openblas, unpacks it there and puts it first on PyTorch's library path
+# (nothing is installed; the system's BLAS alternative is left alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,18 +28,19 @@ install_missing() {
 args=()
 for a in "$@"; do
     if [ "$a" = "--torch-openblas" ]; then
-        cache=build/bench-openblas
+        cache="${XDG_CACHE_HOME:-$HOME/.cache}/actsearch/bench-openblas"
         lib="$cache/root/usr/lib/x86_64-linux-gnu/openblas-pthread"
         if [ ! -e "$lib/libblas.so.3" ]; then
             mkdir -p "$cache"
             (cd "$cache" && apt-get download libopenblas0-pthread >&2)
             dpkg-deb -x "$cache"/libopenblas0-pthread_*.deb "$cache/root"
         fi
-        export LD_LIBRARY_PATH="$PWD/$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
         export OPENBLAS_NUM_THREADS=1
     else
         args+=("$a")
     fi
 done
 
+export ACTSEARCH_BENCH_COMMAND="scripts/bench_engine.sh $*"
 exec /usr/bin/python3 scripts/bench_engine.py "${args[@]}"
