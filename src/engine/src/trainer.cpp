@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 
-#include "layers.hpp"
 #include "random.hpp"
 
 namespace actsearch::engine {
