@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "layers.hpp"
 #include "random.hpp"
 
 namespace actsearch::engine {
