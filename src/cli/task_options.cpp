@@ -23,10 +23,9 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
         ->check(CLI::PositiveNumber);
     cmd->add_option("--" + prefix + "lr", o.fidelity.lr, what + "SGD learning rate")->check(CLI::PositiveNumber);
     cmd->add_option("--" + prefix + "batch", o.fidelity.batch, what + "Batch size")->check(CLI::PositiveNumber);
-    if (prefix.empty())
-        cmd->add_option("--data-dir", o.data_dir,
-                        "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
-                        "the folder of data_batch_*.bin)");
+    cmd->add_option("--" + prefix + "data-dir", o.data_dir,
+                    what + "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
+                           "the folder of data_batch_*.bin)");
 }
 
 engine::TaskConfig resolve_task_or_usage(const TaskOptions& o) {
