@@ -35,10 +35,23 @@ struct TaskConfig {
 struct TaskError { std::string message; };
 
 // Known task names and their defaults, with overrides from `fid` (fields left 0 keep the default).
+//   fmnist-mlp      steps=400 width=128 depth=3 lr=0.05 batch=128  784-128-128-128-10 MLP
+//   fmnist-cnn      steps=200 width=16  depth=2 lr=0.05 batch=128  make_cnn (depth fixed: 2 convs per stage)
+//   resnet-mini     steps=200 width=16  depth=1 lr=0.05 batch=128  make_resnet
+//   cifar10-cnn / cifar10-resnet: the same networks and defaults on CIFAR-10
+//   synthetic       steps=300 width=32  depth=2 lr=0.1  batch=64   three 2-D spirals, MLP 2-32-32-3
+// Data splits: Fashion-MNIST trains on the first 10,000 training images and validates on training
+// images 55,000..59,999 (t10k is never used for scores); CIFAR-10 trains on data_batch_1.bin (the first
+// 10,000 training images) and validates on the last 5,000 images of data_batch_5.bin; synthetic uses
+// 2,000 / 1,000 points generated from fixed seeds. Momentum is 0.9 for every task.
 std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const Fidelity& overrides = {},
                                                  const std::string& data_dir = "");
 std::vector<std::string> task_names();
 
+// When status is not Ok, val_acc, val_loss and train_loss are 0 (always finite, so that text formats
+// and databases need no NaN handling) and message says why, e.g. "training loss exploded to 512.3 at
+// step 4 (first step: 2.31)". Training stops as Diverged at the first batch loss that is non-finite,
+// above 20x the first batch's loss, or above 1e3; non-finite validation logits are Diverged too.
 struct EvalResult {
     EvalStatus status = EvalStatus::Error;
     double val_acc = 0.0;      // in [0, 1]
