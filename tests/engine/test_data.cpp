@@ -1,5 +1,6 @@
 // Readers for IDX (gzip or plain) and CIFAR-10 binary files, on small files written here, plus the
 // installed Fashion-MNIST files.
+#include <unistd.h>
 #include <zlib.h>
 
 #include <array>
@@ -45,7 +46,7 @@ class DataFiles : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = fs::temp_directory_path() /
-               ("actsearch_test_data_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+               ("actsearch_test_data_" + std::to_string(::getpid()) + "_" +
                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::create_directories(dir_);
     }

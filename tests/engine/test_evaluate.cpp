@@ -2,12 +2,14 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "actsearch/engine/data.hpp"
 #include "actsearch/engine/evaluate.hpp"
@@ -154,6 +156,19 @@ TEST(Evaluate, ErrorsBecomeStatusesNotExceptions) {
         EXPECT_EQ(r.message.find('\n'), std::string::npos) << r.message;
         EXPECT_THROW(preload(task("cifar10-cnn", {}, dir)), DataError);
     }
+    // A folder with files of the right names but not CIFAR-10's size: named in the message.
+    const auto short_dir = std::filesystem::temp_directory_path() / ("actsearch-short-cifar-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(short_dir);
+    for (const char* name : {"data_batch_1.bin", "data_batch_5.bin"}) {
+        std::ofstream file(short_dir / name, std::ios::binary);
+        const std::string record(3073, '\1');
+        for (int i = 0; i < 3; ++i) file << record;
+    }
+    const EvalResult short_files = evaluate(expr("relu(x)"), task("cifar10-resnet", {}, short_dir.string()), 1);
+    std::filesystem::remove_all(short_dir);
+    EXPECT_EQ(short_files.status, EvalStatus::Error);
+    EXPECT_NE(short_files.message.find("data_batch_1.bin' holds 3 images"), std::string::npos) << short_files.message;
+
     const EvalResult fmnist = evaluate(expr("relu(x)"), task("fmnist-mlp", {}, missing), 1);
     EXPECT_EQ(fmnist.status, EvalStatus::Error);
     EXPECT_NE(fmnist.message.find(missing), std::string::npos) << fmnist.message;
