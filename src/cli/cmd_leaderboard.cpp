@@ -8,6 +8,7 @@
 
 #include "candidate_ref.hpp"
 #include "commands.hpp"
+#include "leaderboard_print.hpp"
 #include "table_format.hpp"
 
 namespace actsearch::cli {
@@ -40,56 +41,7 @@ void run_leaderboard(const LeaderboardOptions& o) {
                    o.db);
         return;
     }
-    // In the aligned table, task and fidelity (a long text) are shown only when they vary.
-    std::set<std::string> tasks, fidelities;
-    for (const auto& r : rows) {
-        tasks.insert(r.task);
-        fidelities.insert(r.fidelity);
-    }
-    const bool machine = format != OutputFormat::Table;
-    const bool show_task = machine || tasks.size() > 1;
-    const bool show_fidelity = machine || fidelities.size() > 1;
-
-    Table t;
-    t.columns = {{"rank", Align::Right}, {"mean", Align::Right, 4}, {"std", Align::Right, 4},
-                 {"seeds", Align::Right}, {"ok", Align::Right},     {"diverged", Align::Right},
-                 {"invalid", Align::Right}, {"other", Align::Right}};
-    if (show_task) t.columns.push_back({"task"});
-    if (show_fidelity) t.columns.push_back({"fidelity"});
-    t.columns.push_back({"id", Align::Right});
-    if (machine) {
-        t.columns.push_back({"best_run", Align::Right});
-        t.columns.push_back({"equivalents", Align::Right});
-    }
-    t.columns.push_back({"expression"});
-
-    std::int64_t rank = 0;
-    for (const auto& r : rows) {
-        std::vector<Cell> row;
-        row.reserve(t.columns.size());
-        row.emplace_back(++rank);
-        row.emplace_back(r.mean);
-        row.push_back(r.n_ok > 0 ? Cell{r.stddev} : Cell{});
-        for (std::int64_t v : {r.seeds, r.n_ok, r.n_diverged, r.n_invalid, r.n_other}) row.emplace_back(v);
-        if (show_task) row.emplace_back(r.task);
-        if (show_fidelity) row.emplace_back(r.fidelity);
-        row.emplace_back(r.candidate);
-        if (machine) {
-            row.push_back(r.best_run > 0 ? Cell{r.best_run} : Cell{});
-            row.emplace_back(r.equivalents);
-            row.emplace_back(r.expr);
-        } else {
-            row.emplace_back(r.equivalents > 0 ? fmt::format("{}  (+{} equivalent{})", r.expr, r.equivalents, r.equivalents == 1 ? "" : "s") : r.expr);
-        }
-        t.add_row(std::move(row));
-    }
-    std::string text = render(t, format);
-    if (format == OutputFormat::Table && (!show_task || !show_fidelity)) {
-        std::string caption = !show_task ? "task " + rows.front().task : "";
-        if (!show_fidelity) caption += (caption.empty() ? "fidelity " : ", fidelity ") + rows.front().fidelity;
-        text = caption + "\n" + text;
-    }
-    fmt::print("{}", text);
+    fmt::print("{}", render_leaderboard(rows, format));
 }
 
 }  // namespace

@@ -1,8 +1,69 @@
 #include "leaderboard_print.hpp"
 
+// g++ 12 reports std::variant<..., std::string> cells as maybe-uninitialized when building rows
+// (a false positive, GCC bug 105593 family); the cells are always constructed.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <set>
+
 #include <fmt/format.h>
 
 namespace actsearch::cli {
+
+std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, OutputFormat format) {
+    // In the aligned table, task and fidelity (a long text) are shown only when they vary.
+    std::set<std::string> tasks, fidelities;
+    for (const auto& r : rows) {
+        tasks.insert(r.task);
+        fidelities.insert(r.fidelity);
+    }
+    const bool machine = format != OutputFormat::Table;
+    const bool show_task = machine || tasks.size() > 1;
+    const bool show_fidelity = machine || fidelities.size() > 1;
+
+    Table t;
+    t.columns = {{"rank", Align::Right}, {"mean", Align::Right, 4}, {"std", Align::Right, 4},
+                 {"seeds", Align::Right}, {"ok", Align::Right},     {"diverged", Align::Right},
+                 {"invalid", Align::Right}, {"other", Align::Right}};
+    if (show_task) t.columns.push_back({"task"});
+    if (show_fidelity) t.columns.push_back({"fidelity"});
+    t.columns.push_back({"id", Align::Right});
+    if (machine) {
+        t.columns.push_back({"best_run", Align::Right});
+        t.columns.push_back({"equivalents", Align::Right});
+    }
+    t.columns.push_back({"expression"});
+
+    std::int64_t rank = 0;
+    for (const auto& r : rows) {
+        std::vector<Cell> row;
+        row.reserve(t.columns.size());
+        row.emplace_back(++rank);
+        row.emplace_back(r.mean);
+        row.push_back(r.n_ok > 0 ? Cell{r.stddev} : Cell{});
+        for (std::int64_t v : {r.seeds, r.n_ok, r.n_diverged, r.n_invalid, r.n_other}) row.emplace_back(v);
+        if (show_task) row.emplace_back(r.task);
+        if (show_fidelity) row.emplace_back(r.fidelity);
+        row.emplace_back(r.candidate);
+        if (machine) {
+            row.push_back(r.best_run > 0 ? Cell{r.best_run} : Cell{});
+            row.emplace_back(r.equivalents);
+            row.emplace_back(r.expr);
+        } else {
+            row.emplace_back(r.equivalents > 0 ? fmt::format("{}  (+{} equivalent{})", r.expr, r.equivalents, r.equivalents == 1 ? "" : "s") : r.expr);
+        }
+        t.add_row(std::move(row));
+    }
+    std::string text = render(t, format);
+    if (format == OutputFormat::Table && (!show_task || !show_fidelity)) {
+        std::string caption = !show_task ? "task " + rows.front().task : "";
+        if (!show_fidelity) caption += (caption.empty() ? "fidelity " : ", fidelity ") + rows.front().fidelity;
+        text = caption + "\n" + text;
+    }
+    return text;
+}
 
 void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::string& title) {
     fmt::print("\n{}\n", title);
@@ -10,11 +71,7 @@ void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::s
         fmt::print("  (no scored candidates)\n");
         return;
     }
-    fmt::print("{:>4}  {:>7}  {:>7}  {:>5}  {:>6}  {}\n", "rank", "mean", "std", "seeds", "id", "expression");
-    int rank = 0;
-    for (const auto& r : rows)
-        fmt::print("{:>4}  {:>7.4f}  {:>7.4f}  {:>5}  {:>6}  {}{}\n", ++rank, r.mean, r.stddev, r.seeds, r.candidate,
-                   r.expr, r.equivalents > 0 ? fmt::format("  (+{} equivalent)", r.equivalents) : "");
+    fmt::print("{}", render_leaderboard(rows, OutputFormat::Table));
 }
 
 }  // namespace actsearch::cli
