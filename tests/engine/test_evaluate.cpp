@@ -14,6 +14,7 @@
 #include "actsearch/engine/data.hpp"
 #include "actsearch/engine/evaluate.hpp"
 #include "actsearch/grammar/parse.hpp"
+#include "../../src/engine/src/trainer.hpp"
 
 using namespace actsearch;
 using namespace actsearch::engine;
@@ -187,4 +188,24 @@ TEST(Evaluate, ShortFashionMnistRunLearns) {
     ASSERT_FALSE(fractions.empty());
     EXPECT_TRUE(std::is_sorted(fractions.begin(), fractions.end()));
     EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
+}
+
+TEST(Trainer, ThreadChooserKeepsThreadsOnlyWhileTheyPay) {
+    // Step times in seconds: warm-up, two single-thread probes, two parallel probes, then training.
+    const auto run = [](int max_threads, std::vector<double> times) {
+        ThreadChooser chooser(max_threads);
+        std::vector<int> used;
+        for (int step = 0; step < int(times.size()); ++step) {
+            used.push_back(chooser.threads_for(step));
+            chooser.record(step, times[std::size_t(step)]);
+        }
+        return std::pair(used, chooser.chosen());
+    };
+    const auto [probes, faster] = run(4, {9.0, 1.0, 1.0, 0.5, 0.6, 0.5, 0.5});
+    EXPECT_EQ(probes, (std::vector<int>{1, 1, 1, 4, 4, 4, 4}));
+    EXPECT_EQ(faster, 4);
+    EXPECT_EQ(run(4, {9.0, 1.0, 1.0, 3.0, 2.0, 1.0}).second, 1);              // parallel slower: one thread
+    EXPECT_EQ(run(4, {9.0, 1.0, 1.0, 0.5, 0.5, 2.0, 2.0, 2.0}).second, 1);    // load arrived: give up
+    EXPECT_EQ(run(4, {9.0, 1.0, 1.0, 0.5, 0.5, 2.0, 2.0, 0.5}).second, 4);    // two slow steps are noise
+    EXPECT_EQ(run(1, {9.0, 1.0, 1.0, 0.1, 0.1}).first, (std::vector<int>{1, 1, 1, 1, 1}));
 }

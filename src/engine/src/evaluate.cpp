@@ -56,9 +56,9 @@ EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_
     const std::shared_ptr<const TaskData> data = task_data(*spec, task.data_dir);
     const Program activation(e);
 
-    // Threads go to explicit, deterministic GEMM blocks (layers.cpp). Called from inside the search
-    // driver's parallel loop with threads > 1, those blocks need one more active OpenMP level.
-    const ScopedEngineThreads scoped_threads(threads);
+    // Threads go to explicit, deterministic GEMM blocks (layers.cpp), when the trainer finds that they
+    // pay (ThreadChooser). Called from inside the search driver's parallel loop with threads > 1,
+    // those blocks need one more active OpenMP level.
     if (threads > 1 && omp_in_parallel() && omp_get_max_active_levels() <= omp_get_active_level())
         omp_set_max_active_levels(omp_get_active_level() + 1);
 
@@ -77,6 +77,7 @@ EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_
     options.momentum = task.momentum;
     options.sampling_seed = derive_seed(seed, kBatchStream);
     options.progress = progress;
+    options.max_threads = threads;
     const TrainOutcome trained = train(*net, data->train, options);
     if (trained.status != EvalStatus::Ok) {
         result.status = trained.status;
@@ -85,6 +86,7 @@ EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_
     }
     result.train_loss = trained.train_loss;
 
+    const ScopedEngineThreads validation_threads(trained.threads);
     const Validation v = validate(*net, data->validation, task.fidelity.batch);
     if (!v.finite) {
         result.status = EvalStatus::Diverged;

@@ -1,6 +1,7 @@
 #include "trainer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -26,6 +27,26 @@ void sgd_momentum_step(std::span<float> params, std::span<const float> grads, st
 
 }  // namespace
 
+int ThreadChooser::threads_for(int step) const noexcept {
+    if (max_threads_ <= 1) return 1;
+    if (step <= kProbeSteps) return 1;                 // step 0 warms up, then the single-thread probe
+    if (step <= 2 * kProbeSteps) return max_threads_;  // the parallel probe
+    return chosen_;
+}
+
+void ThreadChooser::record(int step, double seconds) noexcept {
+    if (max_threads_ <= 1 || step == 0) return;
+    if (step <= kProbeSteps) {
+        single_ = std::min(single_, seconds);
+    } else if (step <= 2 * kProbeSteps) {
+        parallel_ = std::min(parallel_, seconds);
+        if (step == 2 * kProbeSteps) chosen_ = parallel_ < 0.9 * single_ ? max_threads_ : 1;
+    } else if (chosen_ > 1) {
+        slow_steps_ = seconds > 1.5 * single_ ? slow_steps_ + 1 : 0;
+        if (slow_steps_ >= kSlowStepsToGiveUp) chosen_ = 1;
+    }
+}
+
 TrainOutcome train(Network& net, const Dataset& data, const TrainOptions& options) {
     TrainOutcome outcome;
     const std::size_t image = data.shape.size();
@@ -39,13 +60,20 @@ TrainOutcome train(Network& net, const Dataset& data, const TrainOptions& option
     const int tail_steps = std::max(1, options.steps / 10);
     const int progress_every = std::max(1, options.steps / 50);
     double tail_sum = 0.0, first_loss = 0.0;
+    ThreadChooser chooser(options.max_threads);
     for (int step = 0; step < options.steps; ++step) {
         for (std::size_t i = 0; i < batch; ++i) {
             indices[i] = rng.below(data.size());
             labels[i] = data.labels[indices[i]];
         }
         data.gather(indices.data(), batch, inputs.data());
-        const double loss = net.train_batch(inputs.data(), labels.data(), options.batch);
+        const auto step_start = std::chrono::steady_clock::now();
+        double loss = 0.0;
+        {
+            const ScopedEngineThreads scoped_threads(chooser.threads_for(step));
+            loss = net.train_batch(inputs.data(), labels.data(), options.batch);
+        }
+        chooser.record(step, std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count());
         if (step == 0) first_loss = loss;
         if (!std::isfinite(loss) || loss > kDivergenceFactor * first_loss || loss > kDivergenceCeiling) {
             outcome.status = EvalStatus::Diverged;
@@ -61,6 +89,7 @@ TrainOutcome train(Network& net, const Dataset& data, const TrainOptions& option
         if (options.progress && (step + 1) % progress_every == 0) options.progress(double(step + 1) / options.steps);
     }
     outcome.steps_done = options.steps;
+    outcome.threads = chooser.chosen();
     outcome.train_loss = options.steps > 0 ? tail_sum / tail_steps : 0.0;
     return outcome;
 }
