@@ -252,7 +252,7 @@ def main():
     print(f"- command: `{command}`")
     mm = torch_mm_gflops(torch)
     print(f"- PyTorch {torch.__version__}, 1 thread, BLAS {torch_blas_library()} (torch.mm 512^3: {mm:.1f} GFLOP/s); "
-          "actsearch `--threads 1`; one run each")
+          "actsearch `--threads 1`")
     print(f"- seconds: training plus validation of one candidate (data loading excluded on both sides), fastest of "
           f"{args.repeat} run(s); ratio = PyTorch seconds / actsearch seconds\n")
 
