@@ -25,18 +25,18 @@ table=$(realpath "$table")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The space's size, as the table knows it: candidates with at least one ok score.
-size=$(sqlite3 "$table" "SELECT COUNT(DISTINCT candidate) FROM evaluations WHERE status='ok'")
+# The space's size, as the table knows it: the functionally unique candidates that were trained (ok or
+# diverged; invalid ones cost nothing and are not counted).
+size=$(sqlite3 "$table" "SELECT COUNT(DISTINCT candidate) FROM evaluations WHERE status IN ('ok', 'diverged')")
 budget=$(( (size + 3) / 4 ))
 echo "# Strategy benchmark: $space, table $(basename "$table") ($size scored candidates), budget $budget (25%), $seeds seeds"
 echo "# $(date -u +%Y-%m-%d) on $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
 echo "# command: scripts/bench_strategies.sh $(basename "$table") --space $space --seeds $seeds"
 start=$(date +%s)
+# One single-threaded run per (strategy, seed), as many at once as there are cores.
 for s in $strategies; do
-  for ((k = 1; k <= seeds; k++)); do
-    "$bin" search --space "$space" --strategy "$s" --task "table:$table" --seed "$k" --budget "$budget" \
-      --promote 0 --threads 1 --quiet --db "$work/$s-$k.db"
-  done
-  echo "# $s: $seeds runs done ($(( $(date +%s) - start )) s)" >&2
-done
+  for ((k = 1; k <= seeds; k++)); do echo "$s $k"; done
+done | xargs -P "$(nproc)" -L 1 sh -c '"$0" search --space "$1" --strategy "$5" --task "table:$2" --seed "$6" \
+    --budget "$3" --promote 0 --threads 1 --quiet --db "$4/$5-$6.db"' "$bin" "$space" "$table" "$budget" "$work"
+echo "# $(( $(date +%s) - start )) s for all runs" >&2
 /usr/bin/python3 scripts/strategy_report.py "$table" "$work" "$size" $strategies

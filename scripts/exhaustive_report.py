@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Top 10 of an exhaustive run and where the well-known functions rank (README table)."""
+import json
 import sqlite3
+import subprocess
 import sys
 
 db, task = sys.argv[1], sys.argv[2]
+binary = sys.argv[3] if len(sys.argv) > 3 else "build/actsearch"
 con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 run = con.execute("SELECT id, created, finished, status FROM runs WHERE strategy='exhaustive' ORDER BY id DESC LIMIT 1").fetchone()
 rows = con.execute(
@@ -22,23 +25,17 @@ print("|---|---|---|")
 for i, (cid, expr, mean, n) in enumerate(rows[:10], 1):
     print(f"| {i} | {mean:.4f} | `{expr}` |")
 print()
-ref = {}
+# Where the well-known functions rank. Their evaluations are stored under the canonical form, or under
+# a functionally equivalent candidate trained earlier (the same function: the database keeps one copy).
+by_candidate = {cid: (i, mean) for i, (cid, expr, mean, n) in enumerate(rows, 1)}
 for name in ["relu(x)", "x*sigmoid(x)", "x*sigmoid(beta*x)", "hard_swish(x)"]:
-    for i, (cid, expr, mean, n) in enumerate(rows, 1):
-        if expr.replace(" ", "") == name.replace(" ", "") or expr == name:
-            ref[name] = (i, mean)
-for name in ["relu(x)", "x*sigmoid(x)", "x*sigmoid(beta*x)", "hard_swish(x)"]:
-    if name in ref:
-        print(f"- `{name}`: rank {ref[name][0]} of {len(rows)} (val_acc {ref[name][1]:.4f})")
-    else:
-        # Stored under a canonical spelling: find it through the eval runs.
-        r = con.execute(
-            """SELECT c.expr, AVG(e.val_acc) FROM runs r JOIN evaluations e ON e.run = r.id
-               JOIN candidates c ON c.id = e.candidate
-               WHERE r.strategy='eval' AND r.config LIKE ? AND e.status='ok' GROUP BY c.id""",
-            (f'%"expr": "{name}"%',)).fetchone()
-        if r:
-            rank = 1 + sum(1 for row in rows if row[2] > r[1])
-            print(f"- `{name}` (stored as `{r[0]}`): rank {rank} of {len(rows)} (val_acc {r[1]:.4f})")
-        else:
-            print(f"- `{name}`: not evaluated")
+    canonical = json.loads(subprocess.run([binary, "parse", name, "--json"], check=True, capture_output=True,
+                                          text=True).stdout)["canonical"]
+    row = con.execute("SELECT COALESCE(representative, id), expr FROM candidates WHERE expr = ?", (canonical,)).fetchone()
+    if row is None or row[0] not in by_candidate:
+        print(f"- `{name}`: not evaluated")
+        continue
+    rank, mean = by_candidate[row[0]]
+    shared = "" if row[0] == con.execute("SELECT id FROM candidates WHERE expr = ?", (canonical,)).fetchone()[0] else \
+        f", the same function as `{rows[rank - 1][1]}`"
+    print(f"- `{name}`: rank {rank} of the {len(rows)} that trained without diverging (val_acc {mean:.4f}{shared})")

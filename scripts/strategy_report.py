@@ -9,8 +9,10 @@ import sys
 
 def table_scores(path):
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # A diverged candidate scores 0, as the search's reward does.
     rows = con.execute(
-        "SELECT candidate, AVG(val_acc) FROM evaluations WHERE status='ok' GROUP BY candidate").fetchall()
+        """SELECT candidate, AVG(CASE WHEN status='ok' THEN val_acc ELSE 0 END) FROM evaluations
+           WHERE status IN ('ok', 'diverged') GROUP BY candidate""").fetchall()
     return sorted((r[1] for r in rows), reverse=True)
 
 
@@ -38,7 +40,7 @@ def main():
     scores = table_scores(table)
     top1 = scores[max(0, len(scores) // 100 - 1)]   # the score of the last candidate in the top 1%
     best = scores[0]
-    print(f"\nTop-1% threshold: val_acc >= {top1:.4f} (best in table {best:.4f}); space = {size} scored candidates.\n")
+    print(f"\nTop-1% threshold: val_acc >= {top1:.4f} (best in table {best:.4f}); space = {size} trained candidates.\n")
     print("| strategy | runs | evals to first top-1% (median [p25, p75]) | found top-1% | best after 5% | best after 10% | best after 25% |")
     print("|---|---|---|---|---|---|---|")
     for s in strategies:
