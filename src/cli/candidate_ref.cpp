@@ -1,5 +1,7 @@
 #include "candidate_ref.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
@@ -196,6 +198,42 @@ std::string candidate_json(db::Store* store, const CandidateTarget& t) {
     j.end_array();
     j.end_object();
     return j.str();
+}
+
+void add_selection_options(CLI::App* cmd, CandidateSelection& s) {
+    cmd->add_option("expr", s.exprs, "Expressions (no database needed)");
+    cmd->add_option("--id", s.ids, "Stored candidate ids")->check(CLI::PositiveNumber);
+    cmd->add_option("--rank", s.ranks, "Leaderboard ranks: N or a range A-B (as `actsearch leaderboard` ranks them)");
+    cmd->add_option("--top", s.top, "The top N of the leaderboard")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--db", s.db, "Results database")->capture_default_str();
+    cmd->add_option("--task", s.task, "Rank on this task only");
+    cmd->add_option("--run", s.run, "Rank on this run's evaluations only")->check(CLI::PositiveNumber);
+    cmd->add_option("--min-seeds", s.min_seeds, "Rank only candidates with this many ok seeds")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+}
+
+std::vector<CandidateTarget> select_targets(const CandidateSelection& s, std::unique_ptr<db::Store>& store,
+                                            bool open_if_present, const char* verb) {
+    std::vector<std::string> rank_specs = s.ranks;
+    if (s.top > 0) rank_specs.push_back(fmt::format("1-{}", s.top));
+    const std::vector<int> ranks = parse_rank_specs(rank_specs);
+    if (s.exprs.empty() && s.ids.empty() && ranks.empty())
+        throw UsageError(fmt::format("nothing to {}: give an EXPR, --id ID, --rank N or --top N", verb));
+    if (!s.ids.empty() || !ranks.empty() || (open_if_present && std::filesystem::exists(s.db)))
+        store = open_for_reading(s.db);
+
+    std::vector<CandidateTarget> targets;
+    for (const std::string& e : s.exprs) targets.push_back(target_from_expression(e, store.get()));
+    for (std::int64_t id : s.ids) targets.push_back(target_from_id(*store, id));
+    if (!ranks.empty()) {
+        db::LeaderboardQuery q;
+        q.task = s.task;
+        q.run = s.run;
+        q.min_seeds = s.min_seeds;
+        for (CandidateTarget& t : targets_from_ranks(*store, ranks, q)) targets.push_back(std::move(t));
+    }
+    return targets;
 }
 
 }  // namespace actsearch::cli

@@ -12,6 +12,8 @@
 #include "actsearch/db/store.hpp"
 #include "actsearch/grammar/expr.hpp"
 
+namespace CLI { class App; }
+
 namespace actsearch::cli {
 
 // Opens a database read-only for a reporting command. A missing file is bad input (UsageError, exit 2:
@@ -26,6 +28,28 @@ struct CandidateTarget {
     int rank = 0;                               // N for --rank N, else 0
     std::string note;                           // how it was found, when not by its own text
 };
+
+// Which candidates a command (export, plot) is pointed at: expressions, stored ids, leaderboard ranks
+// or the top N, ranked under one leaderboard query (--task, --run, --min-seeds) of --db.
+struct CandidateSelection {
+    std::vector<std::string> exprs;
+    std::vector<std::int64_t> ids;
+    std::vector<std::string> ranks;   // "N" or "A-B"
+    int top = 0;
+    std::string db = "actsearch.db";
+    std::optional<std::string> task;
+    std::optional<std::int64_t> run;
+    int min_seeds = 1;
+};
+
+// Adds EXPR..., --id, --rank, --top, --db, --task, --run, --min-seeds to a command.
+void add_selection_options(CLI::App* cmd, CandidateSelection& s);
+
+// The selected candidates in the order: expressions, ids, ranks. Opens `store` (read-only) when ids or
+// ranks need it, or when `open_if_present` and the database exists; expressions are then looked up in
+// it too. UsageError "nothing to VERB: ..." when nothing was selected.
+std::vector<CandidateTarget> select_targets(const CandidateSelection& s, std::unique_ptr<db::Store>& store,
+                                            bool open_if_present, const char* verb);
 
 // An expression from the command line (a parse error is printed with a caret: ReportedError(2)). With a
 // store, also looks it up: by canonical text, or else a stored equivalent by functional fingerprint.

@@ -17,14 +17,7 @@ namespace actsearch::cli {
 namespace {
 
 struct ExportOptions {
-    std::vector<std::string> exprs;
-    std::vector<std::int64_t> ids;
-    std::vector<std::string> ranks;
-    int top = 0;
-    std::string db = kDefaultDb;
-    std::optional<std::string> task;
-    std::optional<std::int64_t> run;
-    int min_seeds = 1;
+    CandidateSelection selection;
     std::string format = "cpp";
     std::optional<std::string> name;
     std::optional<std::string> output;
@@ -70,27 +63,9 @@ void write_output(const std::optional<std::string>& path, const std::string& tex
 void run_export(const ExportOptions& o) {
     if (o.format != "cpp" && o.format != "torch" && o.format != "latex" && o.format != "json")
         throw UsageError(fmt::format("unknown format '{}' (expected cpp, torch, latex or json)", o.format));
-    std::vector<std::string> rank_specs = o.ranks;
-    if (o.top > 0) rank_specs.push_back(fmt::format("1-{}", o.top));
-    const std::vector<int> ranks = parse_rank_specs(rank_specs);
-    if (o.exprs.empty() && o.ids.empty() && ranks.empty())
-        throw UsageError("nothing to export: give an EXPR, --id ID, --rank N or --top N");
-
     // An expression alone needs no database (pure grammar); JSON adds what is stored if there is one.
     std::unique_ptr<db::Store> store;
-    if (!o.ids.empty() || !ranks.empty() || (o.format == "json" && std::filesystem::exists(o.db)))
-        store = open_for_reading(o.db);
-
-    std::vector<CandidateTarget> targets;
-    for (const std::string& e : o.exprs) targets.push_back(target_from_expression(e, store.get()));
-    for (std::int64_t id : o.ids) targets.push_back(target_from_id(*store, id));
-    if (!ranks.empty()) {
-        db::LeaderboardQuery q;
-        q.task = o.task;
-        q.run = o.run;
-        q.min_seeds = o.min_seeds;
-        for (CandidateTarget& t : targets_from_ranks(*store, ranks, q)) targets.push_back(std::move(t));
-    }
+    const std::vector<CandidateTarget> targets = select_targets(o.selection, store, o.format == "json", "export");
 
     if (o.name) {
         if (targets.size() != 1)
@@ -117,7 +92,7 @@ void run_export(const ExportOptions& o) {
         for (const CandidateTarget& t : targets) {
             std::string name = o.name ? *o.name : default_name(t);
             if (const int n = ++used[name]; n > 1) name += fmt::format("_{}", n);
-            items.push_back({name, t.expr, comment_for(store.get(), t, o.task)});
+            items.push_back({name, t.expr, comment_for(store.get(), t, o.selection.task)});
         }
         if (o.format == "cpp") {
             text = export_cpp(items);
@@ -138,16 +113,7 @@ void add_export_command(CLI::App& app) {
     auto opts = std::make_shared<ExportOptions>();
     CLI::App* cmd = app.add_subcommand(
         "export", "Write activations as a C++ header (value and gradient), PyTorch modules, LaTeX, or JSON");
-    cmd->add_option("expr", opts->exprs, "Expressions to export (no database needed)");
-    cmd->add_option("--id", opts->ids, "Stored candidate ids")->check(CLI::PositiveNumber);
-    cmd->add_option("--rank", opts->ranks, "Leaderboard ranks: N or a range A-B (as `actsearch leaderboard` ranks them)");
-    cmd->add_option("--top", opts->top, "The top N of the leaderboard")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--db", opts->db, "Results database")->capture_default_str();
-    cmd->add_option("--task", opts->task, "Rank on this task only");
-    cmd->add_option("--run", opts->run, "Rank on this run's evaluations only")->check(CLI::PositiveNumber);
-    cmd->add_option("--min-seeds", opts->min_seeds, "Rank only candidates with this many ok seeds")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+    add_selection_options(cmd, opts->selection);
     cmd->add_option("--format", opts->format, "cpp, torch, latex or json")->capture_default_str();
     cmd->add_option("--name", opts->name, "Function name (one function only; default: from the expression, or act_rankN)");
     cmd->add_option("-o,--output", opts->output, "Write to this file instead of stdout");

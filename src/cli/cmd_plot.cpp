@@ -22,14 +22,7 @@ constexpr std::size_t kMaxFunctions = 20;
 constexpr std::size_t kMaxLabel = 70;
 
 struct PlotOptions {
-    std::vector<std::string> exprs;
-    std::vector<std::int64_t> ids;
-    std::vector<std::string> ranks;
-    int top = 0;
-    std::string db = kDefaultDb;
-    std::optional<std::string> task;
-    std::optional<std::int64_t> run;
-    int min_seeds = 1;
+    CandidateSelection selection;
     std::string output = "plot.svg";
 };
 
@@ -60,27 +53,12 @@ std::string label_for(const CandidateTarget& t) {
 }
 
 void run_plot(const PlotOptions& o) {
-    std::vector<std::string> rank_specs = o.ranks;
-    if (o.top > 0) rank_specs.push_back(fmt::format("1-{}", o.top));
-    const std::vector<int> ranks = parse_rank_specs(rank_specs);
-    if (o.exprs.empty() && o.ids.empty() && ranks.empty())
-        throw UsageError("nothing to plot: give expressions, --id ID, --rank N or --top N");
     const std::filesystem::path out(o.output);
     if (const auto dir = out.parent_path(); !dir.empty() && !std::filesystem::is_directory(dir))
         throw UsageError(fmt::format("cannot write '{}': directory '{}' does not exist", o.output, dir.string()));
 
     std::unique_ptr<db::Store> store;
-    if (!o.ids.empty() || !ranks.empty()) store = open_for_reading(o.db);
-    std::vector<CandidateTarget> targets;
-    for (const std::string& e : o.exprs) targets.push_back(target_from_expression(e, nullptr));
-    for (std::int64_t id : o.ids) targets.push_back(target_from_id(*store, id));
-    if (!ranks.empty()) {
-        db::LeaderboardQuery q;
-        q.task = o.task;
-        q.run = o.run;
-        q.min_seeds = o.min_seeds;
-        for (CandidateTarget& t : targets_from_ranks(*store, ranks, q)) targets.push_back(std::move(t));
-    }
+    const std::vector<CandidateTarget> targets = select_targets(o.selection, store, false, "plot");
     if (targets.size() > kMaxFunctions)
         throw UsageError(fmt::format("{} functions would not be readable on one plot (at most {})", targets.size(),
                                      kMaxFunctions));
@@ -117,16 +95,7 @@ void add_plot_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "plot", "Plot activations and their derivatives over [-6, 6] as an SVG (betas at 1; relu and swish faint "
                 "for reference)");
-    cmd->add_option("expr", opts->exprs, "Expressions to plot (no database needed)");
-    cmd->add_option("--id", opts->ids, "Stored candidate ids")->check(CLI::PositiveNumber);
-    cmd->add_option("--rank", opts->ranks, "Leaderboard ranks: N or a range A-B");
-    cmd->add_option("--top", opts->top, "The top N of the leaderboard")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--db", opts->db, "Results database")->capture_default_str();
-    cmd->add_option("--task", opts->task, "Rank on this task only");
-    cmd->add_option("--run", opts->run, "Rank on this run's evaluations only")->check(CLI::PositiveNumber);
-    cmd->add_option("--min-seeds", opts->min_seeds, "Rank only candidates with this many ok seeds")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+    add_selection_options(cmd, opts->selection);
     cmd->add_option("-o,--output", opts->output, "SVG file to write")->capture_default_str();
     cmd->callback([opts] { run_plot(*opts); });
 }
