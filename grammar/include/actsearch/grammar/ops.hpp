@@ -54,7 +54,7 @@ std::optional<Op> op_by_name(std::string_view name) noexcept;
 // and the evaluator's tests. For Pow, `b` carries the exponent. Unary ops ignore `b`.
 double apply_scalar(Op op, double a, double b = 0.0) noexcept;
 
-// Numerical constants, documented in README "Numerical semantics".
+// Numerical constants, documented in grammar/NUMERICS.md.
 inline constexpr float kLogAbsEps = 1e-6f;   // log_abs(x) = log(|x| + eps)
 inline constexpr float kLeakySlope = 0.01f;
 inline constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
