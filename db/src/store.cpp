@@ -167,7 +167,13 @@ ORDER BY c.id)",
                                 "val_acc, val_loss, train_loss, seconds, message, created) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
                                 "COALESCE(NULLIF(?12, ''), " ACTSEARCH_NOW ")) "
-                                "ON CONFLICT (candidate, task, fidelity, seed) DO NOTHING"),
+                                // An evaluation is a pure function of the key: a second one is the same and
+                                // is dropped, unless the stored one failed for reasons outside the candidate.
+                                "ON CONFLICT (candidate, task, fidelity, seed) DO UPDATE SET "
+                                "run = excluded.run, status = excluded.status, val_acc = excluded.val_acc, "
+                                "val_loss = excluded.val_loss, train_loss = excluded.train_loss, "
+                                "seconds = excluded.seconds, message = excluded.message, created = excluded.created "
+                                "WHERE evaluations.status = 'error'"),
           select_evaluations_of(db, fmt::format(R"(
 WITH key AS (SELECT COALESCE(representative, id) AS id FROM candidates WHERE id = ?1),
      members AS (SELECT id FROM key UNION SELECT c.id FROM candidates AS c, key WHERE c.representative = key.id)

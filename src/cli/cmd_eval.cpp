@@ -60,11 +60,7 @@ void run_eval(const EvalOptions& o) {
     const Expr expr = parse_or_report(o.expr, notation_from(o.notation));
     const engine::TaskConfig task = resolve_task_or_usage(o.task);
     const CandidateInfo cand = describe(expr);
-    try {
-        engine::preload(task);
-    } catch (const std::exception& e) {
-        throw std::runtime_error(e.what());
-    }
+    engine::preload(task);   // a missing data file is a one-line error before any thread starts
 
     const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
     // Seeds run in parallel, one per thread; spare cores go inside each evaluation's GEMMs.
@@ -74,7 +70,6 @@ void run_eval(const EvalOptions& o) {
     std::vector<SeedResult> results(static_cast<std::size_t>(o.seeds));
     std::vector<std::atomic<double>> fraction(static_cast<std::size_t>(o.seeds));
     for (auto& f : fraction) f.store(0.0);
-    std::atomic<int> finished{0};
     ProgressLine progress;
     const bool quiet = o.json;
 
@@ -93,7 +88,6 @@ void run_eval(const EvalOptions& o) {
                                         total > 0.01 ? format_seconds(el / total - el) : std::string("?")));
         };
         results[static_cast<std::size_t>(i)] = {seed, engine::evaluate(cand.canonical, task, seed, inner, report)};
-        finished.fetch_add(1);
     }
     progress.clear();
     const double wall = progress.elapsed();

@@ -1,9 +1,8 @@
 // Where evaluations run: in this process on an OpenMP pool, or on MPI worker ranks. The search driver
-// hands a batch of jobs to an Executor and gets each result back as soon as it is done, on the calling
-// thread, so it can be stored at once (a killed search loses only what was still training).
+// hands a batch of jobs to an Executor and gets each result back as soon as it is done (the calls are
+// serialised), so it can be stored at once: a killed search loses only what was still training.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,15 +22,17 @@ struct Job {
 };
 
 // Scores one job. The engine's evaluate() for a proxy task; a database lookup for table:FILE.db.
-using ScoreFn = std::function<engine::EvalResult(const Job&, int threads)>;
+using ScoreFn = std::function<engine::EvalResult(const Job&)>;
 using ResultFn = std::function<void(const Job&, const engine::EvalResult&)>;
+using StopFn = std::function<bool()>;   // true: start no further job (Ctrl-C, time limit)
 
 class Executor {
 public:
     virtual ~Executor() = default;
-    // Runs every job (those not yet started when `stop` becomes true are skipped) and calls on_result
-    // for each finished one, serialised, on the calling thread or under a lock.
-    virtual void run(const std::vector<Job>& jobs, const ResultFn& on_result, const std::atomic<bool>& stop) = 0;
+    // Runs every job (those not yet started once `stop` returns true are skipped) and calls on_result
+    // for each finished one, one call at a time. An exception from a job or from on_result stops the
+    // remaining jobs and is rethrown here, on the calling thread.
+    virtual void run(const std::vector<Job>& jobs, const ResultFn& on_result, const StopFn& stop) = 0;
     // Number of jobs that can run at once: a good batch size is a small multiple of it.
     virtual int slots() const = 0;
 };

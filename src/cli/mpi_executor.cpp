@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <deque>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
@@ -87,14 +88,16 @@ public:
         for (int w = 1; w < g_size; ++w) send_text("", w, kStop);
     }
 
-    void run(const std::vector<Job>& jobs, const ResultFn& on_result, const std::atomic<bool>& stop) override {
+    void run(const std::vector<Job>& jobs, const ResultFn& on_result, const StopFn& stop) override {
         std::deque<std::size_t> pending;
         for (std::size_t i = 0; i < jobs.size(); ++i) pending.push_back(i);
         int busy = 0;
         auto feed = [&](int w) {
             std::vector<Job> chunk;
-            while (!pending.empty() && !stop.load() && chunk.size() < std::size_t(slots_[std::size_t(w)])) {
-                chunk.push_back(jobs[pending.front()]);
+            while (!pending.empty() && !stop() && chunk.size() < std::size_t(slots_[std::size_t(w)])) {
+                Job j = jobs[pending.front()];
+                j.id = pending.front();   // workers answer with the position in `jobs`
+                chunk.push_back(std::move(j));
                 pending.pop_front();
             }
             if (chunk.empty()) return;
@@ -110,15 +113,19 @@ public:
             std::string line;
             while (std::getline(in, line)) {
                 std::istringstream l(line);
-                std::size_t id = 0;
+                std::size_t index = 0;
                 int status = 0;
                 engine::EvalResult r;
-                l >> id >> status >> r.val_acc >> r.val_loss >> r.train_loss >> r.seconds;
+                l >> index >> status >> r.val_acc >> r.val_loss >> r.train_loss >> r.seconds;
                 l.get();
                 std::getline(l, r.message);
+                if (!l.good() && !l.eof()) throw std::runtime_error("MPI: unreadable result from rank " +
+                                                                     std::to_string(st.MPI_SOURCE) + ": " + line);
+                if (index >= jobs.size() || status < 0 || status > static_cast<int>(engine::EvalStatus::Error))
+                    throw std::runtime_error("MPI: result for an unknown job from rank " + std::to_string(st.MPI_SOURCE));
                 if (r.message == "-") r.message.clear();
                 r.status = static_cast<engine::EvalStatus>(status);
-                if (id < jobs.size()) on_result(jobs[id], r);
+                on_result(jobs[index], r);
             }
             feed(st.MPI_SOURCE);
         }
@@ -168,7 +175,7 @@ void mpi_abort(int status) {
     std::exit(status);
 }
 
-std::unique_ptr<Executor> make_mpi_executor(const std::vector<ScoreFn>&, int) {
+std::unique_ptr<Executor> make_mpi_executor() {
     if (!g_active || g_rank != 0) return nullptr;
     return std::make_unique<MpiExecutor>();
 }
@@ -188,7 +195,14 @@ void mpi_worker_loop(const std::vector<ScoreFn>& scorers, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
         for (int i = 0; i < n; ++i) {
             const Job& j = jobs[static_cast<std::size_t>(i)];
-            out[static_cast<std::size_t>(i)] = encode_result(j.id, scorers.at(static_cast<std::size_t>(j.task))(j, 1));
+            engine::EvalResult r;
+            try {
+                r = scorers.at(static_cast<std::size_t>(j.task))(j);
+            } catch (const std::exception& e) {   // never let an exception leave the parallel region
+                r.status = engine::EvalStatus::Error;
+                r.message = e.what();
+            }
+            out[static_cast<std::size_t>(i)] = encode_result(j.id, r);
         }
         std::string all;
         for (const auto& s : out) all += s;
@@ -205,7 +219,7 @@ int mpi_size() { return 1; }
 int mpi_default_threads() { return omp_get_num_procs(); }
 void mpi_finish() {}
 void mpi_abort(int status) { std::exit(status); }
-std::unique_ptr<Executor> make_mpi_executor(const std::vector<ScoreFn>&, int) { return nullptr; }
+std::unique_ptr<Executor> make_mpi_executor() { return nullptr; }
 void mpi_worker_loop(const std::vector<ScoreFn>&, int) {}
 
 #endif

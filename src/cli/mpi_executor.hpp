@@ -24,7 +24,7 @@ void mpi_finish();
 
 // On rank 0 of a multi-rank job: the coordinating executor (its destructor releases the workers);
 // nullptr when not running under MPI with several ranks.
-std::unique_ptr<Executor> make_mpi_executor(const std::vector<ScoreFn>& scorers, int threads);
+std::unique_ptr<Executor> make_mpi_executor();
 
 // On ranks > 0: receive and train jobs until rank 0 says stop.
 void mpi_worker_loop(const std::vector<ScoreFn>& scorers, int threads);

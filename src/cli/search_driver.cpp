@@ -48,15 +48,11 @@ struct Scorer {
 Scorer make_scorer(const TaskOptions& opts) {
     if (is_table_task(opts.task)) {
         auto table = std::make_shared<TableTask>(table_path(opts.task));
-        return {opts.task, "table", [table](const Job& j, int) { return table->score(j.expr); }};
+        return {opts.task, table->fidelity_key(), [table](const Job& j) { return table->score(j.expr); }};
     }
     const engine::TaskConfig task = resolve_task_or_usage(opts);
-    try {
-        engine::preload(task);
-    } catch (const std::exception& e) {
-        throw std::runtime_error(e.what());
-    }
-    return {task.name, task.fidelity.key(), [task](const Job& j, int threads) {
+    engine::preload(task);   // once, before the threads start; a missing data file is a one-line error
+    return {task.name, task.fidelity.key(), [task](const Job& j) {
                 auto parsed = parse(j.expr);
                 if (!parsed.ok()) {
                     engine::EvalResult r;
@@ -64,7 +60,7 @@ Scorer make_scorer(const TaskOptions& opts) {
                     r.message = "cannot parse '" + j.expr + "': " + parsed.error().message;
                     return r;
                 }
-                return engine::evaluate(parsed.expr(), task, j.seed, threads);
+                return engine::evaluate(parsed.expr(), task, j.seed, 1);   // one thread per candidate
             }};
 }
 
@@ -112,12 +108,7 @@ double reward_of(const Item& it) {
 
 engine::EvalResult from_record(const db::EvaluationRecord& e) {
     engine::EvalResult r;
-    static const std::map<std::string, engine::EvalStatus> kStatus{
-        {"ok", engine::EvalStatus::Ok}, {"diverged", engine::EvalStatus::Diverged},
-        {"invalid", engine::EvalStatus::Invalid}, {"timeout", engine::EvalStatus::Timeout},
-        {"error", engine::EvalStatus::Error}};
-    auto it = kStatus.find(e.status);
-    r.status = it == kStatus.end() ? engine::EvalStatus::Error : it->second;
+    r.status = engine::status_from_string(e.status);
     r.val_acc = e.val_acc;
     r.val_loss = e.val_loss;
     r.train_loss = e.train_loss;
@@ -152,9 +143,12 @@ int run_search(const SearchConfig& cfg) {
         mpi_worker_loop(scorers, threads);
         return 0;
     }
-    std::unique_ptr<Executor> executor = make_mpi_executor(scorers, threads);
+    std::unique_ptr<Executor> executor = make_mpi_executor();
     if (!executor) executor = make_local_executor(scorers, threads);
-    const std::size_t round = cfg.batch > 0 ? cfg.batch : std::max<std::size_t>(sopts.batch, 2 * executor->slots());
+    // The round size shapes evolution's and RL's trajectories, so it must not depend on the number of
+    // threads or ranks: the same command gives the same search anywhere (set --round >= 2x the slots
+    // on a big cluster to keep every worker busy).
+    const std::size_t round = cfg.batch > 0 ? cfg.batch : sopts.batch;
 
     db::Store store(cfg.db);
     const std::string key = run_key_json(cfg, screen);
@@ -206,6 +200,16 @@ int run_search(const SearchConfig& cfg) {
     const auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
     auto out_of_time = [&] { return cfg.time_limit > 0 && elapsed() >= cfg.time_limit; };
+    const StopFn should_stop = [&] { return stop_requested().load() || out_of_time(); };
+    auto seed_of = [&](int s) { return cfg.seed + static_cast<std::uint64_t>(s); };
+    auto run_query = [&](const Scorer& scorer, int top) {
+        db::LeaderboardQuery q;
+        q.task = scorer.name;
+        q.fidelity = scorer.fidelity_key;
+        q.run = run_id;
+        q.top = top;
+        return q;
+    };
     auto budget_left = [&]() -> std::int64_t {
         return cfg.budget > 0 ? cfg.budget - static_cast<std::int64_t>(trained.size()) : INT64_MAX;
     };
@@ -225,7 +229,6 @@ int run_search(const SearchConfig& cfg) {
     };
 
     bool exhausted = false, interrupted = false;
-    std::mutex store_mutex;
     while (!exhausted) {
         if (stop_requested().load()) { interrupted = true; break; }
         if (out_of_time() || budget_left() <= 0) break;
@@ -251,7 +254,7 @@ int run_search(const SearchConfig& cfg) {
                 r.message = it.info.fingerprint.reason;
                 for (int s = 0; s < cfg.seeds; ++s) {
                     store.insert_evaluation(make_evaluation(it.target, run_id, screen.name, screen.fidelity_key,
-                                                            cfg.seed + static_cast<std::uint64_t>(s), r));
+                                                            seed_of(s), r));
                     it.results[static_cast<std::size_t>(s)] = r;
                 }
                 ++invalid;
@@ -269,9 +272,10 @@ int run_search(const SearchConfig& cfg) {
             it.target_expr = rep ? store.candidate(*rep)->expr : it.info.text;
             bool needs_training = false;
             for (int s = 0; s < cfg.seeds; ++s) {
-                const std::uint64_t seed = cfg.seed + static_cast<std::uint64_t>(s);
-                if (auto e = store.find_evaluation(it.target, screen.name, screen.fidelity_key,
-                                                   static_cast<std::int64_t>(seed))) {
+                auto e = store.find_evaluation(it.target, screen.name, screen.fidelity_key,
+                                               static_cast<std::int64_t>(seed_of(s)));
+                // A stored error (data read failure, ...) says nothing about the candidate: train again.
+                if (e && e->status != "error") {
                     it.results[static_cast<std::size_t>(s)] = from_record(*e);
                     // Trained by this run before a crash, after its last saved state: still counts.
                     if (e->run == run_id && e->status != "invalid") trained.insert(it.target);
@@ -288,10 +292,10 @@ int run_search(const SearchConfig& cfg) {
                 it.skipped = true;   // over budget: leave it for a later, larger run
                 continue;
             }
-            new_targets.insert(it.target);
+            if (!trained.count(it.target)) new_targets.insert(it.target);
             for (int s = 0; s < cfg.seeds; ++s) {
                 if (it.results[static_cast<std::size_t>(s)]) continue;
-                const std::uint64_t seed = cfg.seed + static_cast<std::uint64_t>(s);
+                const std::uint64_t seed = seed_of(s);
                 if (job_of.emplace(std::make_pair(it.target, seed), jobs.size()).second)
                     jobs.push_back({jobs.size(), it.target_expr, seed, 0});
             }
@@ -303,14 +307,13 @@ int run_search(const SearchConfig& cfg) {
         std::vector<std::int64_t> job_target(jobs.size());
         for (const auto& [k, j] : job_of) job_target[j] = k.first;
         executor->run(jobs, [&](const Job& job, const engine::EvalResult& r) {
-            std::lock_guard lock(store_mutex);
             job_results[job.id] = r;
             store.insert_evaluation(make_evaluation(job_target[job.id], run_id, screen.name,
                                                     screen.fidelity_key, job.seed, r));
             trained.insert(job_target[job.id]);
             ++trained_now;
             show(false);
-        }, stop_requested());
+        }, should_stop);
 
         bool complete = true;
         for (Item& it : items) {
@@ -318,7 +321,7 @@ int run_search(const SearchConfig& cfg) {
             for (int s = 0; s < cfg.seeds; ++s) {
                 auto& slot = it.results[static_cast<std::size_t>(s)];
                 if (slot) continue;
-                auto j = job_of.find({it.target, cfg.seed + static_cast<std::uint64_t>(s)});
+                auto j = job_of.find({it.target, seed_of(s)});
                 if (j != job_of.end() && job_results[j->second]) slot = job_results[j->second];
                 else complete = false;
             }
@@ -344,21 +347,16 @@ int run_search(const SearchConfig& cfg) {
     progress.clear();
 
     // Promotion: re-evaluate the best candidates at higher fidelity with more seeds.
-    if (promote && !interrupted && !stop_requested().load()) {
-        db::LeaderboardQuery q;
-        q.task = screen.name;
-        q.fidelity = screen.fidelity_key;
-        q.run = run_id;
-        q.top = cfg.promote;
-        const auto top = store.leaderboard(q);
+    if (promote && !interrupted && !should_stop()) {
+        const auto top = store.leaderboard(run_query(screen, cfg.promote));
         std::vector<Job> jobs;
         std::vector<std::int64_t> job_target;
         for (const auto& row : top)
             for (int s = 0; s < cfg.promote_seeds; ++s) {
-                const std::uint64_t seed = cfg.seed + static_cast<std::uint64_t>(s);
-                if (store.find_evaluation(row.candidate, promote->name, promote->fidelity_key,
-                                          static_cast<std::int64_t>(seed)))
-                    continue;
+                const std::uint64_t seed = seed_of(s);
+                auto e = store.find_evaluation(row.candidate, promote->name, promote->fidelity_key,
+                                               static_cast<std::int64_t>(seed));
+                if (e && e->status != "error") continue;
                 jobs.push_back({jobs.size(), row.expr, seed, 1});
                 job_target.push_back(row.candidate);
             }
@@ -366,14 +364,13 @@ int run_search(const SearchConfig& cfg) {
             fmt::print(stderr, "promoting the best {} to {} ({} evaluations)\n", top.size(), promote->name, jobs.size());
         std::size_t done = 0;
         executor->run(jobs, [&](const Job& job, const engine::EvalResult& r) {
-            std::lock_guard lock(store_mutex);
             store.insert_evaluation(make_evaluation(job_target[job.id], run_id, promote->name,
                                                     promote->fidelity_key, job.seed, r));
             ++done;
             if (!cfg.quiet)
                 progress.update(fmt::format("  promotion {}/{} on {} | last {} {:.4f}", done, jobs.size(),
                                             promote->name, job.expr, r.val_acc));
-        }, stop_requested());
+        }, should_stop);
         progress.clear();
         if (stop_requested().load()) interrupted = true;
     }
@@ -387,17 +384,11 @@ int run_search(const SearchConfig& cfg) {
                    trained_now, trained.size(), cached, invalid, rounds, format_seconds(secs),
                    trained_now > 0 ? fmt::format(", {:.1f} trained/min", 60.0 * double(trained_now) / secs) : "");
         if (interrupted) fmt::print("resume with: the same command again (or --resume {})\n", run_id);
-        db::LeaderboardQuery q;
-        q.task = screen.name;
-        q.fidelity = screen.fidelity_key;
-        q.run = run_id;
-        q.top = cfg.top;
-        print_leaderboard(store.leaderboard(q), fmt::format("top {} on {} (run {})", cfg.top, screen.name, run_id));
-        if (promote) {
-            q.task = promote->name;
-            q.fidelity = promote->fidelity_key;
-            print_leaderboard(store.leaderboard(q), fmt::format("promoted, on {}", promote->name));
-        }
+        print_leaderboard(store.leaderboard(run_query(screen, cfg.top)),
+                          fmt::format("top {} on {} (run {})", cfg.top, screen.name, run_id));
+        if (promote)
+            print_leaderboard(store.leaderboard(run_query(*promote, cfg.top)),
+                              fmt::format("promoted, on {}", promote->name));
     }
     return interrupted ? 130 : 0;
 }

@@ -1,12 +1,14 @@
 #include "table_task.hpp"
 
-#include <filesystem>
+#include <algorithm>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "actsearch/db/store.hpp"
 #include "actsearch/grammar/parse.hpp"
 #include "candidate_info.hpp"
+#include "candidate_ref.hpp"
 #include "commands.hpp"
 
 namespace actsearch::cli {
@@ -14,12 +16,23 @@ namespace actsearch::cli {
 bool is_table_task(const std::string& task) { return task.rfind("table:", 0) == 0; }
 std::string table_path(const std::string& task) { return task.substr(6); }
 
-TableTask::TableTask(const std::string& path) {
-    if (!std::filesystem::exists(path)) throw UsageError(fmt::format("no table database at '{}'", path));
-    store_ = std::make_unique<db::Store>(path, /*read_only=*/true);
+TableTask::TableTask(const std::string& path) : store_(open_for_reading(path)) {
+    std::map<std::pair<std::string, std::string>, std::size_t> scored;
+    db::LeaderboardQuery all;
+    all.top = 0;
+    all.min_seeds = 0;
+    for (const auto& row : store_->leaderboard(all))
+        if (!is_table_task(row.task)) ++scored[{row.task, row.fidelity}];
+    if (scored.empty()) throw UsageError(fmt::format("table '{}' holds no trained evaluations", path));
+    const auto best = std::max_element(scored.begin(), scored.end(),
+                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+    task_ = best->first.first;
+    fidelity_ = best->first.second;
 }
 
 TableTask::~TableTask() = default;
+
+std::string TableTask::fidelity_key() const { return "table:" + task_ + " " + fidelity_; }
 
 engine::EvalResult TableTask::score(const std::string& expr) {
     engine::EvalResult r;
@@ -36,25 +49,24 @@ engine::EvalResult TableTask::score(const std::string& expr) {
         r.message = "not in table";
         return r;
     }
-    double sum = 0, loss = 0;
-    int ok = 0, bad = 0;
-    for (const auto& e : store_->evaluations_of(cand->representative.value_or(cand->id))) {
-        if (e.status == "ok") {
-            sum += e.val_acc;
-            loss += e.val_loss;
-            ++ok;
-        } else {
-            ++bad;
-        }
+    db::LeaderboardQuery q;
+    q.task = task_;
+    q.fidelity = fidelity_;
+    q.candidate = cand->id;
+    q.min_seeds = 0;
+    q.top = 1;
+    const auto rows = store_->leaderboard(q);
+    if (rows.empty() || rows[0].n_ok + rows[0].n_diverged == 0) {
+        r.message = "not in table";
+        return r;
     }
-    if (ok == 0) {
-        r.status = bad ? engine::EvalStatus::Diverged : engine::EvalStatus::Error;
-        r.message = bad ? "not ok in table" : "not in table";
+    if (rows[0].n_ok == 0) {
+        r.status = engine::EvalStatus::Diverged;
+        r.message = "diverged in table";
         return r;
     }
     r.status = engine::EvalStatus::Ok;
-    r.val_acc = sum / ok;
-    r.val_loss = loss / ok;
+    r.val_acc = rows[0].mean;
     return r;
 }
 

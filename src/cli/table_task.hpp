@@ -18,14 +18,21 @@ std::string table_path(const std::string& task);   // "table:x.db" -> "x.db"
 
 class TableTask {
 public:
-    explicit TableTask(const std::string& path);   // UsageError when the file is missing or not a database
+    // Opens FILE.db read-only (a missing file: UsageError; not a database: DbError) and picks the
+    // (task, fidelity) the table holds most scores of, so that promoted or other-task rows in the same
+    // file never mix in.
+    explicit TableTask(const std::string& path);
     ~TableTask();
-    // Mean of the stored ok scores of the candidate (or of a functionally equivalent one), over the
-    // table's seeds; EvalStatus::Error "not in table" when it was never evaluated there. Thread-safe.
+    // The mean stored score of the candidate (or of a functionally equivalent one) at that task and
+    // fidelity over the table's seeds; Diverged when it only diverged there; Error "not in table" when
+    // it was never evaluated there. Thread-safe.
     engine::EvalResult score(const std::string& expr);
+    // "table:<task> <fidelity>": what the evaluations of a search on this table are stored under.
+    std::string fidelity_key() const;
 
 private:
     std::unique_ptr<db::Store> store_;
+    std::string task_, fidelity_;
     std::mutex mutex_;
 };
 

@@ -180,6 +180,92 @@ TEST(Cli, BrokenDatabaseIsAClearError) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+// A table task scores with the one (task, fidelity) the table holds most of: another fidelity of the
+// same candidates in the file (a promotion, a manual eval) never mixes in.
+TEST(Cli, TableTaskReplaysTheStoredScoresOfOneFidelity) {
+    TempDir dir;
+    const fs::path space = write_tiny_space(dir.path());
+    const fs::path table = dir.path() / "table.db", replay = dir.path() / "replay.db";
+    auto r = run_binary({"search", "--space", space.string(), "--strategy", "exhaustive", "--task", "synthetic",
+                         "--db", table.string(), "--promote", "0"}, dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto original = scores(table);
+    r = run_binary({"eval", "x*sin(x)", "--task", "synthetic", "--steps", "20", "--db", table.string()}, dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    r = run_binary({"search", "--space", space.string(), "--strategy", "random", "--task", "table:" + table.string(),
+                    "--db", replay.string(), "--promote", "0"}, dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    // The replay may pick another member of an equivalence class as representative: compare scores.
+    auto sorted_means = [](const std::map<std::string, double>& m) {
+        std::vector<double> v;
+        for (const auto& [expr, mean] : m) v.push_back(mean);
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    db::Store store(replay.string(), true);
+    db::LeaderboardQuery q;
+    q.top = 0;
+    std::map<std::string, double> replayed;
+    for (const auto& row : store.leaderboard(q)) replayed[row.expr] = row.mean;
+    EXPECT_EQ(sorted_means(replayed), sorted_means(original));
+    EXPECT_EQ(replayed.count("x*sin(x)"), 1u);
+    EXPECT_EQ(replayed.at("x*sin(x)"), original.at("x*sin(x)"));   // not averaged with the 20-step eval
+}
+
+// A stored 'error' says nothing about the candidate: the next search trains it again.
+TEST(Cli, StoredErrorsAreRetried) {
+    TempDir dir;
+    const fs::path space = write_tiny_space(dir.path());
+    const fs::path db = dir.path() / "err.db";
+    auto args = search_args(space, db, "exhaustive", 5);
+    auto r = run_binary(args, dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::int64_t victim = 0;
+    std::string fidelity;
+    {
+        db::Store store(db.string());
+        const auto rows = store.leaderboard(db::LeaderboardQuery{});
+        ASSERT_FALSE(rows.empty());
+        victim = rows.front().candidate;
+        fidelity = rows.front().fidelity;
+        db::EvaluationRecord e;
+        e.candidate = victim;
+        e.task = "synthetic";
+        e.fidelity = fidelity;
+        e.seed = 7;
+        e.status = "error";
+        e.message = "simulated read failure";
+        store.begin();
+        ASSERT_FALSE(store.insert_evaluation(e));   // an ok row is never overwritten
+        store.commit();
+    }
+    // Make a candidate whose only evaluation is an error: a fresh database, one error row.
+    const fs::path db2 = dir.path() / "err2.db";
+    {
+        db::Store src(db.string(), true);
+        const auto cand = src.candidate(victim);
+        ASSERT_TRUE(cand.has_value());
+        db::Store store(db2.string());
+        db::CandidateRecord c = *cand;
+        c.representative.reset();
+        const auto id = store.upsert_candidate(c);
+        db::EvaluationRecord e;
+        e.candidate = id;
+        e.task = "synthetic";
+        e.fidelity = fidelity;
+        e.seed = 7;
+        e.status = "error";
+        e.message = "simulated read failure";
+        ASSERT_TRUE(store.insert_evaluation(e));
+    }
+    r = run_binary(search_args(space, db2, "exhaustive", 5), dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    db::Store store(db2.string(), true);
+    const auto evals = store.evaluations_of(store.candidate_by_expr(store.candidate(1)->expr)->id);
+    ASSERT_EQ(evals.size(), 1u);
+    EXPECT_EQ(evals[0].status, "ok") << evals[0].message;
+}
+
 // A search killed with SIGKILL and started again ends with the same results as one never killed,
 // with no duplicate rows and an intact database; for every strategy.
 class KillResume : public ::testing::TestWithParam<std::string> {};

@@ -117,6 +117,12 @@ const char* to_string(EvalStatus s) noexcept {
     return "unknown";
 }
 
+EvalStatus status_from_string(std::string_view s) noexcept {
+    for (EvalStatus v : {EvalStatus::Ok, EvalStatus::Diverged, EvalStatus::Invalid, EvalStatus::Timeout})
+        if (s == to_string(v)) return v;
+    return EvalStatus::Error;
+}
+
 const TaskSpec* find_task(const std::string& name) noexcept {
     for (const TaskSpec& t : kTasks)
         if (name == t.name) return &t;

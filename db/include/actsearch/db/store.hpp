@@ -111,7 +111,7 @@ public:
     std::vector<CandidateRecord> equivalents_of(std::int64_t candidate);
 
     // Evaluations. Unique on (candidate, task, fidelity, seed): a second insert is ignored (returns
-    // false). run <= 0 is stored as NULL (an evaluation outside any run). NaN scores read back as NaN.
+    // false), except over a stored status 'error', which it replaces. run <= 0 is stored as NULL (an evaluation outside any run). NaN scores read back as NaN.
     bool insert_evaluation(const EvaluationRecord& e);
     // Those of the candidate's whole equivalence group, ordered by task, fidelity, seed.
     std::vector<EvaluationRecord> evaluations_of(std::int64_t candidate);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -14,6 +15,8 @@ namespace actsearch::engine {
 
 enum class EvalStatus { Ok, Diverged, Invalid, Timeout, Error };
 const char* to_string(EvalStatus s) noexcept;
+// The inverse of to_string; unknown text gives EvalStatus::Error.
+EvalStatus status_from_string(std::string_view s) noexcept;
 
 struct Fidelity {
     int steps = 0;        // 0 means "task default" until resolved
