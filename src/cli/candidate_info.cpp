@@ -24,6 +24,28 @@ std::int64_t record_candidate(db::Store& store, const CandidateInfo& c, std::opt
     return store.upsert_candidate(rec);
 }
 
+StoredCandidate store_candidate(db::Store& store, const CandidateInfo& c) {
+    StoredCandidate out;
+    std::optional<std::int64_t> rep;
+    if (auto existing = store.candidate_by_expr(c.text)) {
+        out.candidate = existing->id;
+        rep = existing->representative;
+    } else {
+        if (c.fingerprint.valid)
+            if (auto eq = store.candidate_by_fingerprint(c.fingerprint.hash)) rep = eq->id;
+        out.candidate = record_candidate(store, c, rep);
+    }
+    out.target = rep.value_or(out.candidate);
+    out.target_expr = rep ? store.candidate(*rep)->expr : c.text;
+    return out;
+}
+
+std::optional<db::CandidateRecord> find_candidate(db::Store& store, const CandidateInfo& c) {
+    if (auto row = store.candidate_by_expr(c.text)) return row;
+    if (c.fingerprint.valid) return store.candidate_by_fingerprint(c.fingerprint.hash);
+    return std::nullopt;
+}
+
 db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const std::string& task,
                                      const std::string& fidelity, std::uint64_t seed, const engine::EvalResult& r) {
     db::EvaluationRecord e;

@@ -58,14 +58,11 @@ CandidateTarget target_from_expression(std::string_view text, db::Store* store) 
     const CandidateInfo info = describe(t.expr);
     t.text = info.text;
     if (!store) return t;
-    t.stored = store->candidate_by_expr(info.text);
-    if (!t.stored && info.fingerprint.valid) {
-        t.stored = store->candidate_by_fingerprint(info.fingerprint.hash);
-        if (t.stored)
-            t.note = fmt::format("'{}' is not stored itself; candidate {} '{}' is functionally equivalent "
-                                 "(same fingerprint)",
-                                 info.text, t.stored->id, t.stored->expr);
-    }
+    t.stored = find_candidate(*store, info);
+    if (t.stored && t.stored->expr != info.text)
+        t.note = fmt::format("'{}' is not stored itself; candidate {} '{}' is functionally equivalent "
+                             "(same fingerprint)",
+                             info.text, t.stored->id, t.stored->expr);
     return t;
 }
 

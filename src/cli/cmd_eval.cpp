@@ -117,14 +117,11 @@ void run_eval(const EvalOptions& o) {
         run.version = version();
         store.begin();
         const std::int64_t run_id = store.create_run(run);
-        // A functionally equal candidate already trained is this one's representative: results are shared.
-        std::optional<std::int64_t> rep;
-        if (cand.fingerprint.valid)
-            if (auto other = store.candidate_by_fingerprint(cand.fingerprint.hash); other && other->expr != cand.text)
-                rep = other->id;
-        const std::int64_t cand_id = record_candidate(store, cand, rep);
+        // A functionally equal candidate stored earlier is this one's representative: results are shared.
+        const StoredCandidate stored = store_candidate(store, cand);
         for (const auto& r : results)
-            store.insert_evaluation(make_evaluation(rep.value_or(cand_id), run_id, task.name, task.fidelity.key(), r.seed, r.result));
+            store.insert_evaluation(
+                make_evaluation(stored.target, run_id, task.name, task.fidelity.key(), r.seed, r.result));
         store.set_run_status(run_id, "finished");
         store.commit();
     }

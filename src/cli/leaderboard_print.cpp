@@ -13,6 +13,7 @@
 namespace actsearch::cli {
 
 std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, OutputFormat format) {
+    if (rows.empty() && format == OutputFormat::Table) return "";
     // In the aligned table, task and fidelity (a long text) are shown only when they vary.
     std::set<std::string> tasks, fidelities;
     for (const auto& r : rows) {

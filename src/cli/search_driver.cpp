@@ -260,16 +260,10 @@ int run_search(const SearchConfig& cfg) {
                 ++invalid;
                 continue;
             }
-            std::optional<std::int64_t> rep;
-            if (auto existing = store.candidate_by_expr(it.info.text)) {
-                it.candidate = existing->id;
-                rep = existing->representative;
-            } else {
-                if (auto eq = store.candidate_by_fingerprint(it.info.fingerprint.hash)) rep = eq->id;
-                it.candidate = record_candidate(store, it.info, rep);
-            }
-            it.target = rep.value_or(it.candidate);
-            it.target_expr = rep ? store.candidate(*rep)->expr : it.info.text;
+            const StoredCandidate stored = store_candidate(store, it.info);
+            it.candidate = stored.candidate;
+            it.target = stored.target;
+            it.target_expr = stored.target_expr;
             bool needs_training = false;
             for (int s = 0; s < cfg.seeds; ++s) {
                 auto e = store.find_evaluation(it.target, screen.name, screen.fidelity_key,

@@ -43,8 +43,7 @@ engine::EvalResult TableTask::score(const std::string& expr) {
     }
     const CandidateInfo info = describe(parsed.expr());
     std::lock_guard lock(mutex_);
-    auto cand = store_->candidate_by_expr(info.text);
-    if (!cand && info.fingerprint.valid) cand = store_->candidate_by_fingerprint(info.fingerprint.hash);
+    const auto cand = find_candidate(*store_, info);
     if (!cand) {
         r.message = "not in table";
         return r;
