@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "actsearch/db/store.hpp"
+#include "actsearch/engine/data.hpp"
 #include "actsearch/engine/evaluate.hpp"
 #include "candidate_info.hpp"
 #include "cli_util.hpp"
@@ -60,7 +61,11 @@ void run_eval(const EvalOptions& o) {
     const Expr expr = parse_or_report(o.expr, notation_from(o.notation));
     const engine::TaskConfig task = resolve_task_or_usage(o.task);
     const CandidateInfo cand = describe(expr);
-    engine::preload(task);   // a missing data file is a one-line error before any thread starts
+    try {
+        engine::preload(task);   // once, before any thread starts
+    } catch (const engine::DataError& e) {
+        throw UsageError(e.what());   // missing or malformed data files are bad input: exit 2
+    }
 
     const int threads = o.threads > 0 ? o.threads : omp_get_num_procs();
     // Seeds run in parallel, one per thread; spare cores go inside each evaluation's GEMMs.

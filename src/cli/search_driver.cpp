@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "actsearch/db/store.hpp"
+#include "actsearch/engine/data.hpp"
 #include "actsearch/grammar/space.hpp"
 #include "actsearch/search/strategy.hpp"
 #include "candidate_info.hpp"
@@ -51,7 +52,11 @@ Scorer make_scorer(const TaskOptions& opts) {
         return {opts.task, table->fidelity_key(), [table](const Job& j) { return table->score(j.expr); }};
     }
     const engine::TaskConfig task = resolve_task_or_usage(opts);
-    engine::preload(task);   // once, before the threads start; a missing data file is a one-line error
+    try {
+        engine::preload(task);   // once, before the threads start
+    } catch (const engine::DataError& e) {
+        throw UsageError(e.what());   // missing or malformed data files are bad input: exit 2
+    }
     return {task.name, task.fidelity.key(), [task](const Job& j) {
                 auto parsed = parse(j.expr);
                 if (!parsed.ok()) {

@@ -168,6 +168,13 @@ TEST(Cli, EvalSyntheticJsonAndStores) {
     EXPECT_EQ(r.status, 2);
     r = run_binary({"eval", "relu(x", "--task", "synthetic"}, dir.path());
     EXPECT_EQ(r.status, 2);
+    r = run_binary({"eval", "relu(x)", "--task", "fmnist-mlp", "--data-dir", (dir.path() / "nowhere").string()},
+                   dir.path());
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("not found"), std::string::npos) << r.err;
+    r = run_binary({"eval", "relu(x)", "--task", "cifar10-cnn"}, dir.path());
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("CIFAR-10 binary version"), std::string::npos) << r.err;
 }
 
 TEST(Cli, BrokenDatabaseIsAClearError) {
