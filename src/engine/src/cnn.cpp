@@ -20,10 +20,6 @@ using conv::ConvUnit;
 using conv::Extent;
 using conv::PlaneStrides;
 
-// infer() before any training step processes at most this many images at a time, so that the
-// validation pass (1,000-image calls) needs no more memory than a training batch.
-constexpr int kInferChunk = 128;
-
 class Cnn final : public Network {
 public:
     Cnn(const NetworkConfig& cfg, const Program& activation)
@@ -68,7 +64,7 @@ public:
     }
 
     void infer(const float* x, int batch, float* logits) override {
-        if (capacity_ == 0) reserve(std::min(batch, kInferChunk));
+        if (capacity_ == 0) reserve(std::min(batch, conv::kInferChunk));
         for (int first = 0; first < batch; first += capacity_) {
             const int count = std::min(capacity_, batch - first);
             forward(x + std::size_t(first) * input_.size(), count, /*training=*/false);

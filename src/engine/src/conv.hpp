@@ -19,6 +19,10 @@
 
 namespace actsearch::engine::conv {
 
+// A network's infer() before any training step processes at most this many images at a time, so
+// that the validation pass (1,000-image calls) needs no more memory than a training batch.
+constexpr int kInferChunk = 128;
+
 // Where element (channel c, image n, row y, column x) of a feature map lives:
 // data[c * channel_stride + n * image_stride + y * width + x]. Rows of one plane are contiguous.
 struct PlaneStrides {

@@ -27,8 +27,6 @@ using conv::ConvUnit;
 using conv::Extent;
 using conv::PlaneStrides;
 
-constexpr int kInferChunk = 128;  // as in cnn.cpp: validation needs no more memory than training
-
 PlaneStrides cnhw(int images, Extent e) { return PlaneStrides::cnhw(std::size_t(images), e.plane()); }
 
 // Temporaries a block's backward pass may use; each holds the largest feature map of the network.
@@ -180,7 +178,7 @@ public:
     }
 
     void infer(const float* x, int batch, float* logits) override {
-        if (capacity_ == 0) reserve(std::min(batch, kInferChunk));
+        if (capacity_ == 0) reserve(std::min(batch, conv::kInferChunk));
         for (int first = 0; first < batch; first += capacity_) {
             const int count = std::min(capacity_, batch - first);
             forward(x + std::size_t(first) * input_.size(), count, /*training=*/false);
