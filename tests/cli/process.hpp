@@ -103,11 +103,17 @@ private:
     std::filesystem::path path_;
 };
 
+// `prefix` (e.g. mpirun and its options), then the actsearch binary, then `args`.
+inline std::vector<std::string> binary_argv(const std::vector<std::string>& args,
+                                            std::vector<std::string> prefix = {}) {
+    prefix.push_back(ACTSEARCH_BINARY);
+    prefix.insert(prefix.end(), args.begin(), args.end());
+    return prefix;
+}
+
 inline ProcessResult run_binary(const std::vector<std::string>& args, const std::filesystem::path& dir,
                                 std::chrono::seconds timeout = std::chrono::seconds(300)) {
-    std::vector<std::string> argv{ACTSEARCH_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    Child c(argv, dir);
+    Child c(binary_argv(args), dir);
     return c.wait(timeout);
 }
 

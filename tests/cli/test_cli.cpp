@@ -289,12 +289,7 @@ TEST_P(KillResume, SigkillThenSameCommandAgain) {
 
     const fs::path db = dir.path() / "killed.db";
     {
-        Child child([&] {
-            std::vector<std::string> argv{ACTSEARCH_BINARY};
-            auto a = search_args(space, db, strategy, budget);
-            argv.insert(argv.end(), a.begin(), a.end());
-            return argv;
-        }(), dir.path());
+        Child child(binary_argv(search_args(space, db, strategy, budget)), dir.path());
         ASSERT_TRUE(wait_for_evaluations(db, 8, 120s));
         child.signal(SIGKILL);
         auto k = child.wait(30s);
@@ -319,12 +314,7 @@ TEST(Cli, SigintMarksInterruptedAndResumes) {
     TempDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path db = dir.path() / "int.db";
-    Child child([&] {
-        std::vector<std::string> argv{ACTSEARCH_BINARY};
-        auto a = search_args(space, db, "exhaustive");
-        argv.insert(argv.end(), a.begin(), a.end());
-        return argv;
-    }(), dir.path());
+    Child child(binary_argv(search_args(space, db, "exhaustive")), dir.path());
     ASSERT_TRUE(wait_for_evaluations(db, 6, 120s));
     child.signal(SIGINT);
     auto r = child.wait(60s);
@@ -342,8 +332,8 @@ TEST(Cli, SigintMarksInterruptedAndResumes) {
 }
 
 #ifdef ACTSEARCH_HAVE_MPI
-std::vector<std::string> mpirun(int np) {
-    return {"mpirun", "--oversubscribe", "--allow-run-as-root", "-np", std::to_string(np), ACTSEARCH_BINARY};
+std::vector<std::string> mpirun(int np, const std::vector<std::string>& args) {
+    return binary_argv(args, {"mpirun", "--oversubscribe", "--allow-run-as-root", "-np", std::to_string(np)});
 }
 
 TEST(Mpi, ThreeRanksGiveTheSameResultsAsOneProcess) {
@@ -352,9 +342,7 @@ TEST(Mpi, ThreeRanksGiveTheSameResultsAsOneProcess) {
     const fs::path ref_db = dir.path() / "ref.db", mpi_db = dir.path() / "mpi.db";
     auto ref = run_binary(search_args(space, ref_db, "evolution", 30), dir.path());
     ASSERT_EQ(ref.status, 0) << ref.err;
-    auto argv = mpirun(3);
-    auto a = search_args(space, mpi_db, "evolution", 30);
-    argv.insert(argv.end(), a.begin(), a.end());
+    const auto argv = mpirun(3, search_args(space, mpi_db, "evolution", 30));
     Child c(argv, dir.path(), {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OMPI_MCA_rmaps_base_oversubscribe=1"});
     auto r = c.wait(300s);
     ASSERT_EQ(r.status, 0) << r.out << r.err;
@@ -390,9 +378,7 @@ TEST(Mpi, KilledRankThenResume) {
     const fs::path ref_db = dir.path() / "ref.db", db = dir.path() / "mpi.db";
     auto ref = run_binary(search_args(space, ref_db, "random", 40), dir.path());
     ASSERT_EQ(ref.status, 0) << ref.err;
-    auto argv = mpirun(3);
-    auto a = search_args(space, db, "random", 40);
-    argv.insert(argv.end(), a.begin(), a.end());
+    const auto argv = mpirun(3, search_args(space, db, "random", 40));
     const std::string marker = "ACTSEARCH_TEST_MARK=" + dir.path().string();
     const std::vector<std::string> env{"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", marker};
     {
