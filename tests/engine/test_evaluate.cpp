@@ -106,6 +106,61 @@ TEST(Evaluate, SameSeedSameBitsWhateverRunsBeside) {
     expect_same_bits(on_thread[1], evaluate(expr("relu(x)"), t, 3, 1), "relu beside swish");
 }
 
+// Writes CIFAR-10-format batches of `images` random records (labels 0-9) into a fresh folder.
+std::filesystem::path write_small_cifar(const std::string& tag) {
+    const auto dir = std::filesystem::temp_directory_path() / ("actsearch-cifar-" + tag + "-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::uint32_t state = 12345;
+    for (const char* name : {"data_batch_1.bin", "data_batch_5.bin"}) {
+        std::ofstream file(dir / name, std::ios::binary);
+        std::string record(3073, '\0');
+        for (int i = 0; i < 10'000; ++i) {
+            for (char& c : record) {
+                state = state * 1664525u + 1013904223u;
+                c = char(state >> 24);
+            }
+            record[0] = char(i % 10);
+            file << record;
+        }
+    }
+    return dir;
+}
+
+// An evaluation is a pure function of (candidate, task, fidelity, seed): the same bits first in a
+// fresh thread, after other candidates have run on the same thread (with the allocator's free lists
+// stirred, so that buffers land at other alignments), and on another thread. Batch norm once summed
+// with Eigen's alignment-peeling reductions, so fmnist-cnn scores depended on what ran before.
+TEST(Evaluate, SameBitsWhateverRanBeforeOnEveryTask) {
+    const bool have_fmnist = std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+    const auto cifar = write_small_cifar("order");
+    const Expr candidate = expr("min(-x, sinc(x)) + beta*x");
+    for (const std::string& name : task_names()) {
+        const bool is_cifar = name.rfind("cifar10", 0) == 0;
+        if (!have_fmnist && name.rfind("fmnist", 0) == 0) continue;
+        if (!have_fmnist && name == "resnet-mini") continue;
+        Fidelity f;
+        f.steps = 3;
+        f.batch = 16;
+        const TaskConfig t = task(name, f, is_cifar ? cifar.string() : "");
+        EvalResult first;
+        std::thread([&] { first = evaluate(candidate, t, 11, 1); }).join();
+        ASSERT_EQ(first.status, EvalStatus::Ok) << name << ": " << first.message;
+
+        EvalResult after_others, other_thread;
+        std::thread([&] {
+            std::vector<std::vector<float>> stir;
+            for (int k = 1; k < 40; ++k) stir.emplace_back(std::size_t(k * 7 + 3), 1.0f);   // odd-sized blocks
+            (void)evaluate(expr("x*sigmoid(beta*x)"), t, 3, 1);
+            stir.resize(stir.size() / 3);
+            after_others = evaluate(candidate, t, 11, 1);
+        }).join();
+        std::thread([&] { other_thread = evaluate(candidate, t, 11, 1); }).join();
+        expect_same_bits(after_others, first, name + ": after other candidates");
+        expect_same_bits(other_thread, first, name + ": on another thread");
+    }
+    std::filesystem::remove_all(cifar);
+}
+
 // fmnist-mlp's GEMMs are big enough to be split between threads (the synthetic ones are not).
 TEST(Evaluate, ThreadCountDoesNotChangeTheBits) {
     if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))

@@ -12,6 +12,24 @@
 namespace actsearch::engine::conv {
 namespace {
 
+// Sum of term(i) for i in [0, n) in an order fixed by n alone. Eigen's .sum() over a Map peels the
+// first elements up to the pointer's packet alignment, so its result depended on where the allocator
+// happened to put a buffer: the same evaluation scored differently after other evaluations had run
+// on the thread (the conv networks' batch norm). 16 float lanes, vectorisable without reassociation,
+// combined in double.
+template <class Term>
+double fixed_order_sum(std::size_t n, Term&& term) {
+    constexpr std::size_t kLanes = 16;
+    float lanes[kLanes] = {};
+    std::size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+        for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += term(i + j);
+    double total = 0.0;
+    for (std::size_t j = 0; j < kLanes; ++j) total += lanes[j];
+    for (; i < n; ++i) total += term(i);
+    return total;
+}
+
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using StridedRows = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
 using ConstStridedRows = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
@@ -214,8 +232,13 @@ void batchnorm_forward_train(const BatchNorm& bn, const float* x, float* y, std:
     const float unbiased = count > 1 ? n / (n - 1.0f) : 1.0f;
     for (int c = 0; c < bn.channels; ++c) {
         const ConstRow in(x + c * count, Eigen::Index(count));
-        const float mean = in.sum() / n;
-        const float var = (in - mean).square().sum() / n;  // two passes: no cancellation
+        const float* xc = x + c * count;
+        const float mean = float(fixed_order_sum(count, [xc](std::size_t i) { return xc[i]; }) / n);
+        // Two passes: no cancellation.
+        const float var = float(fixed_order_sum(count, [xc, mean](std::size_t i) {
+                                    const float d = xc[i] - mean;
+                                    return d * d;
+                                }) / n);
         const float inv_std = 1.0f / std::sqrt(var + bn.eps);
         const float scale = gamma[c] * inv_std;
         Row(y + c * count, Eigen::Index(count)) = (in - mean) * scale + beta[c];
@@ -244,8 +267,11 @@ void batchnorm_backward(const BatchNorm& bn, const float* x, const float* dy, fl
         const ConstRow in(x + c * count, Eigen::Index(count));
         const ConstRow grad(dy + c * count, Eigen::Index(count));
         const float mean = saved_mean[c], inv_std = saved_inv_std[c];
-        const float sum_dy = grad.sum();
-        const float sum_dy_xhat = (grad * (in - mean)).sum() * inv_std;
+        const float* xc = x + c * count;
+        const float* gc = dy + c * count;
+        const float sum_dy = float(fixed_order_sum(count, [gc](std::size_t i) { return gc[i]; }));
+        const float sum_dy_xhat =
+            float(fixed_order_sum(count, [xc, gc, mean](std::size_t i) { return gc[i] * (xc[i] - mean); })) * inv_std;
         dgamma[c] += sum_dy_xhat;
         dbeta[c] += sum_dy;
         // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat recomputed from x.
@@ -385,8 +411,11 @@ void maxpool2x2_backward(const float* x, const float* dy, float* dx, std::size_t
 void global_avg_pool_forward(const float* x, float* y, int channels, int images, std::size_t plane) {
     for (int c = 0; c < channels; ++c)
         for (int n = 0; n < images; ++n)
+        {
+            const float* p = x + (std::size_t(c) * images + n) * plane;
             y[std::size_t(n) * channels + c] =
-                ConstRow(x + (std::size_t(c) * images + n) * plane, Eigen::Index(plane)).sum() / float(plane);
+                float(fixed_order_sum(plane, [p](std::size_t i) { return p[i]; }) / double(plane));
+        }
 }
 
 void global_avg_pool_backward(const float* dy, float* dx, int channels, int images, std::size_t plane) {
