@@ -1,5 +1,6 @@
 #include "task_options.hpp"
 
+#include <map>
 #include <variant>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,19 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
         ->check(CLI::PositiveNumber);
     cmd->add_option("--" + prefix + "lr", o.fidelity.lr, what + "SGD learning rate")->check(CLI::PositiveNumber);
     cmd->add_option("--" + prefix + "batch", o.fidelity.batch, what + "Batch size")->check(CLI::PositiveNumber);
+    static const std::map<std::string, engine::Schedule> kSchedules{{"constant", engine::Schedule::Constant},
+                                                                    {"cosine", engine::Schedule::Cosine}};
+    cmd->add_option("--" + prefix + "schedule", o.fidelity.schedule,
+                    what + "Learning-rate schedule after the warm-up: constant or cosine (decay to 0)")
+        ->transform(CLI::CheckedTransformer(kSchedules, CLI::ignore_case));
+    cmd->add_option("--" + prefix + "warmup", o.fidelity.warmup, what + "Linear warm-up steps (0: none)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--" + prefix + "wd", o.fidelity.wd, what + "Weight decay (0: none)")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--" + prefix + "clip", o.fidelity.clip, what + "Clip the gradient's global norm to this (0: none)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--" + prefix + "recal", o.fidelity.recal,
+                    what + "Recompute batch-norm statistics over this many training batches after training (0: none)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--" + prefix + "data-dir", o.data_dir,
                     what + "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
                            "the folder of data_batch_*.bin)");

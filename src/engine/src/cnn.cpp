@@ -63,6 +63,14 @@ public:
         return float(loss);
     }
 
+    bool recalibrate_statistics(const float* x, int batch, int k) override {
+        reserve(batch);
+        for (auto& unit : units_) unit.set_batch_norm_momentum(1.0f / float(k + 1));
+        forward(x, batch, /*training=*/true);
+        for (auto& unit : units_) unit.set_batch_norm_momentum(conv::kBatchNormMomentum);
+        return true;
+    }
+
     void infer(const float* x, int batch, float* logits) override {
         if (capacity_ == 0) reserve(std::min(batch, conv::kInferChunk));
         for (int first = 0; first < batch; first += capacity_) {

@@ -68,9 +68,10 @@ void conv2d_backward(const Conv2d& conv, const float* x, PlaneStrides x_strides,
                      std::span<float> scratch);
 
 // Batch normalisation over rows: x is [channels][count] (CNHW: count = images * H * W).
+inline constexpr float kBatchNormMomentum = 0.1f;   // PyTorch's default
 struct BatchNorm {
     int channels = 1;
-    float momentum = 0.1f;  // running = (1 - momentum) * running + momentum * batch statistic
+    float momentum = kBatchNormMomentum;  // running = (1 - momentum) * running + momentum * batch statistic
     float eps = 1e-5f;
 };
 
@@ -143,6 +144,9 @@ public:
     void backward(const float* x, const float* dy, float* dx, std::size_t count) const;
 
     int channels() const noexcept { return bn_.channels; }
+    // The running-average momentum (PyTorch's default 0.1); 1 / (k + 1) on the k-th of a series of
+    // batches makes the running statistics the plain mean over the series (recalibration).
+    void set_momentum(float momentum) noexcept { bn_.momentum = momentum; }
     float* gamma() const noexcept { return gamma_.value; }
     float* beta() const noexcept { return beta_.value; }
     const std::vector<float>& running_mean() const noexcept { return running_mean_; }
@@ -191,6 +195,7 @@ public:
     Extent output() const noexcept { return output_; }
     const ConvLayer& conv() const noexcept { return conv_; }
     const BatchNormLayer& batch_norm() const noexcept { return bn_; }
+    void set_batch_norm_momentum(float momentum) noexcept { bn_.set_momentum(momentum); }
     const ActivationLayer* activation() const noexcept { return act_ ? &*act_ : nullptr; }
 
 private:

@@ -19,10 +19,11 @@ namespace actsearch::engine {
 namespace {
 
 // Independent streams derived from the evaluation seed.
-constexpr std::uint64_t kInitStream = 1, kBatchStream = 2;
+constexpr std::uint64_t kInitStream = 1, kBatchStream = 2, kRecalibrationStream = 3;
 
 std::string check_fidelity(const Fidelity& f) {
-    if (f.steps <= 0 || f.width <= 0 || f.depth <= 0 || f.batch <= 0 || !(f.lr > 0.0) || !std::isfinite(f.lr))
+    if (f.steps <= 0 || f.width <= 0 || f.depth <= 0 || f.batch <= 0 || !(f.lr > 0.0) || !std::isfinite(f.lr) ||
+        f.schedule == Schedule::Default || f.warmup < 0 || f.wd < 0 || f.clip < 0 || f.recal < 0)
         return fmt::format("fidelity not resolved ({}): use resolve_task", f.key());
     return {};
 }
@@ -75,6 +76,12 @@ EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_
     options.batch = task.fidelity.batch;
     options.lr = task.fidelity.lr;
     options.momentum = task.momentum;
+    options.schedule = task.fidelity.schedule;
+    options.warmup = task.fidelity.warmup;
+    options.weight_decay = task.fidelity.wd;
+    options.clip = task.fidelity.clip;
+    options.recalibration_batches = task.fidelity.recal;
+    options.recalibration_seed = derive_seed(seed, kRecalibrationStream);
     options.sampling_seed = derive_seed(seed, kBatchStream);
     options.progress = progress;
     options.max_threads = threads;

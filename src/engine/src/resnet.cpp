@@ -106,6 +106,11 @@ public:
         }
     }
 
+    void set_batch_norm_momentum(float momentum) noexcept {
+        for (ConvUnit* unit : units())
+            if (unit != nullptr) unit->set_batch_norm_momentum(momentum);
+    }
+
     Extent input() const noexcept { return first_.input(); }
     Extent output() const noexcept { return first_.output(); }
     int out_channels() const noexcept { return first_.out_channels(); }
@@ -175,6 +180,19 @@ public:
         stem_.backward(x, PlaneStrides::nchw(std::size_t(input_.channels), stem_.input().plane()), dy, nullptr, n,
                        scratch_, temp(0), temp(1));
         return float(loss);
+    }
+
+    void set_batch_norm_momentum(float momentum) noexcept {
+        stem_.set_batch_norm_momentum(momentum);
+        for (auto& block : blocks_) block.set_batch_norm_momentum(momentum);
+    }
+
+    bool recalibrate_statistics(const float* x, int batch, int k) override {
+        reserve(batch);
+        set_batch_norm_momentum(1.0f / float(k + 1));
+        forward(x, batch, /*training=*/true);
+        set_batch_norm_momentum(conv::kBatchNormMomentum);
+        return true;
     }
 
     void infer(const float* x, int batch, float* logits) override {

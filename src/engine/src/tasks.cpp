@@ -31,20 +31,26 @@ constexpr std::size_t kSpiralTrain = 2'000, kSpiralVal = 1'000;
 constexpr int kSpiralClasses = 3;
 constexpr std::uint64_t kSpiralTrainSeed = 0x5350495241'4c01ull, kSpiralValSeed = 0x5350495241'4c02ull;
 
-//                                  steps width depth  lr   batch
+// A task's default fidelity. The recipe arguments default to the original recipe (constant lr, no
+// warm-up, weight decay, clipping or recalibration), whose keys print only the first five fields.
+constexpr Fidelity recipe(int steps, int width, int depth, double lr, int batch, Schedule schedule = Schedule::Constant,
+                          int warmup = 0, double wd = 0.0, double clip = 0.0, int recal = 0) {
+    return Fidelity{steps, width, depth, lr, batch, schedule, warmup, wd, clip, recal};
+}
+
 constexpr TaskSpec kTasks[] = {
-    {"fmnist-mlp", NetworkKind::Mlp, DataSource::FashionMnist, {400, 128, 3, 0.05, 128},
+    {"fmnist-mlp", NetworkKind::Mlp, DataSource::FashionMnist, recipe(400, 128, 3, 0.05, 128),
      "Fashion-MNIST, MLP 784-128-128-128-10 (the reference proxy)"},
-    {"fmnist-cnn", NetworkKind::Cnn, DataSource::FashionMnist, {200, 16, 2, 0.05, 128},
+    {"fmnist-cnn", NetworkKind::Cnn, DataSource::FashionMnist, recipe(200, 16, 2, 0.05, 128),
      "Fashion-MNIST, 4 conv3x3-BN-act blocks (2 per stage), GAP, linear"},
     // ResNet: 200 steps is about a minute of one core (0.29 s/step measured at width 16, depth 1).
-    {"resnet-mini", NetworkKind::ResNet, DataSource::FashionMnist, {200, 16, 1, 0.05, 128},
+    {"resnet-mini", NetworkKind::ResNet, DataSource::FashionMnist, recipe(200, 16, 1, 0.05, 128),
      "Fashion-MNIST, small ResNet (widths w, 2w, 4w; depth blocks per stage)"},
-    {"cifar10-cnn", NetworkKind::Cnn, DataSource::Cifar10, {200, 16, 2, 0.05, 128},
+    {"cifar10-cnn", NetworkKind::Cnn, DataSource::Cifar10, recipe(200, 16, 2, 0.05, 128),
      "CIFAR-10, the fmnist-cnn network on 3x32x32 images"},
-    {"cifar10-resnet", NetworkKind::ResNet, DataSource::Cifar10, {200, 16, 1, 0.05, 128},
+    {"cifar10-resnet", NetworkKind::ResNet, DataSource::Cifar10, recipe(200, 16, 1, 0.05, 128),
      "CIFAR-10, the resnet-mini network on 3x32x32 images"},
-    {"synthetic", NetworkKind::Mlp, DataSource::Spirals, {300, 32, 2, 0.1, 64},
+    {"synthetic", NetworkKind::Mlp, DataSource::Spirals, recipe(300, 32, 2, 0.1, 64),
      "three 2-D spirals, MLP 2-32-32-3 (tests; trains in a fraction of a second)"},
 };
 
@@ -103,7 +109,22 @@ TaskData make_spiral_task() {
 }  // namespace
 
 std::string Fidelity::key() const {
-    return fmt::format("steps={} width={} depth={} lr={} batch={}", steps, width, depth, lr, batch);
+    std::string k = fmt::format("steps={} width={} depth={} lr={} batch={}", steps, width, depth, lr, batch);
+    if (schedule == Schedule::Cosine) k += " schedule=cosine";
+    if (warmup > 0) k += fmt::format(" warmup={}", warmup);
+    if (wd > 0) k += fmt::format(" wd={}", wd);
+    if (clip > 0) k += fmt::format(" clip={}", clip);
+    if (recal > 0) k += fmt::format(" recal={}", recal);
+    return k;
+}
+
+const char* to_string(Schedule s) noexcept {
+    switch (s) {
+        case Schedule::Default: return "default";
+        case Schedule::Constant: return "constant";
+        case Schedule::Cosine: return "cosine";
+    }
+    return "unknown";
 }
 
 const char* to_string(EvalStatus s) noexcept {
@@ -143,6 +164,9 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
     if (overrides.steps < 0 || overrides.width < 0 || overrides.depth < 0 || overrides.lr < 0 || overrides.batch < 0 ||
         !std::isfinite(overrides.lr))
         return TaskError{"steps, width, depth, lr and batch must be positive"};
+    if (overrides.warmup < -1 || overrides.recal < -1 || (overrides.wd < 0 && overrides.wd != -1.0) ||
+        (overrides.clip < 0 && overrides.clip != -1.0) || !std::isfinite(overrides.wd) || !std::isfinite(overrides.clip))
+        return TaskError{"warmup, wd, clip and recal must be zero or positive"};
     if (spec->network == NetworkKind::Cnn && overrides.depth != 0 && overrides.depth != spec->defaults.depth)
         return TaskError{fmt::format("{} has a fixed depth of {} conv layers per stage; use resnet-mini or "
                                      "cifar10-resnet to vary depth", name, spec->defaults.depth)};
@@ -154,6 +178,14 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
     task.fidelity.depth = overrides.depth ? overrides.depth : d.depth;
     task.fidelity.lr = overrides.lr ? overrides.lr : d.lr;
     task.fidelity.batch = overrides.batch ? overrides.batch : d.batch;
+    task.fidelity.schedule = overrides.schedule != Schedule::Default ? overrides.schedule : d.schedule;
+    task.fidelity.warmup = overrides.warmup >= 0 ? overrides.warmup : d.warmup;
+    task.fidelity.wd = overrides.wd >= 0 ? overrides.wd : d.wd;
+    task.fidelity.clip = overrides.clip >= 0 ? overrides.clip : d.clip;
+    task.fidelity.recal = overrides.recal >= 0 ? overrides.recal : d.recal;
+    if (task.fidelity.warmup >= task.fidelity.steps)
+        return TaskError{fmt::format("warmup ({} steps) must be shorter than training ({} steps)",
+                                     task.fidelity.warmup, task.fidelity.steps)};
     if (spec->data == DataSource::FashionMnist) task.data_dir = data_dir.empty() ? kFashionMnistDir : data_dir;
     else if (spec->data == DataSource::Cifar10) task.data_dir = data_dir;
     return task;

@@ -14,18 +14,42 @@
 namespace actsearch::engine {
 namespace {
 
+// grad_scale multiplies the gradient (clipping); wd adds wd * p to it.
 void sgd_momentum_step(std::span<float> params, std::span<const float> grads, std::span<float> velocity,
-                       float lr, float momentum) noexcept {
+                       float lr, float momentum, float grad_scale, float wd) noexcept {
     float* __restrict p = params.data();
     const float* __restrict g = grads.data();
     float* __restrict v = velocity.data();
     for (std::size_t i = 0, n = params.size(); i < n; ++i) {
-        v[i] = momentum * v[i] + g[i];
+        const float gi = grad_scale * g[i] + wd * p[i];
+        v[i] = momentum * v[i] + gi;
         p[i] -= lr * v[i];
     }
 }
 
+// L2 norm of the gradient, summed in a fixed order (16 lanes, then double): deterministic.
+double gradient_norm(std::span<const float> grads) noexcept {
+    constexpr std::size_t kLanes = 16;
+    float lanes[kLanes] = {};
+    std::size_t i = 0;
+    const std::size_t n = grads.size();
+    for (; i + kLanes <= n; i += kLanes)
+        for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += grads[i + j] * grads[i + j];
+    double total = 0.0;
+    for (float l : lanes) total += l;
+    for (; i < n; ++i) total += double(grads[i]) * grads[i];
+    return std::sqrt(total);
+}
+
 }  // namespace
+
+double learning_rate(const TrainOptions& o, int step) noexcept {
+    if (step < o.warmup) return o.lr * double(step + 1) / double(o.warmup);
+    if (o.schedule != Schedule::Cosine) return o.lr;
+    const int span = std::max(1, o.steps - o.warmup);
+    const double t = double(step - o.warmup) / double(span);
+    return 0.5 * o.lr * (1.0 + std::cos(3.14159265358979323846 * t));
+}
 
 int ThreadChooser::threads_for(int step) const noexcept {
     if (max_threads_ <= 1) return 1;
@@ -84,12 +108,33 @@ TrainOutcome train(Network& net, const Dataset& data, const TrainOptions& option
                                                 step + 1, first_loss);
             return outcome;
         }
-        sgd_momentum_step(net.params(), net.grads(), velocity, float(options.lr), float(options.momentum));
+        float grad_scale = 1.0f;
+        if (options.clip > 0) {
+            const double norm = gradient_norm(net.grads());
+            if (!std::isfinite(norm)) {
+                outcome.status = EvalStatus::Diverged;
+                outcome.steps_done = step + 1;
+                outcome.message = fmt::format("gradient became non-finite at step {}", step + 1);
+                return outcome;
+            }
+            if (norm > options.clip) grad_scale = float(options.clip / (norm + 1e-6));
+        }
+        sgd_momentum_step(net.params(), net.grads(), velocity, float(learning_rate(options, step)),
+                          float(options.momentum), grad_scale, float(options.weight_decay));
         if (step >= options.steps - tail_steps) tail_sum += loss;
         if (options.progress && (step + 1) % progress_every == 0) options.progress(double(step + 1) / options.steps);
     }
     outcome.steps_done = options.steps;
     outcome.threads = chooser.chosen();
+    if (options.recalibration_batches > 0) {
+        Rng recal_rng(options.recalibration_seed);
+        const ScopedEngineThreads scoped_threads(chooser.chosen());
+        for (int k = 0; k < options.recalibration_batches; ++k) {
+            for (std::size_t i = 0; i < batch; ++i) indices[i] = recal_rng.below(data.size());
+            data.gather(indices.data(), batch, inputs.data());
+            if (!net.recalibrate_statistics(inputs.data(), options.batch, k)) break;   // no batch norm
+        }
+    }
     outcome.train_loss = options.steps > 0 ? tail_sum / tail_steps : 0.0;
     return outcome;
 }

@@ -21,8 +21,14 @@ inline constexpr double kDivergenceCeiling = 1.0e3;
 struct TrainOptions {
     int steps = 0;
     int batch = 0;
-    double lr = 0.0;
+    double lr = 0.0;                       // peak learning rate
     double momentum = 0.9;
+    Schedule schedule = Schedule::Constant;
+    int warmup = 0;                        // linear warm-up steps
+    double weight_decay = 0.0;             // g += wd * p before the momentum update (PyTorch SGD)
+    double clip = 0.0;                     // max global L2 norm of the gradient; 0: no clipping
+    int recalibration_batches = 0;         // batch-norm statistics recomputed after training
+    std::uint64_t recalibration_seed = 0;  // which training batches recalibrate
     std::uint64_t sampling_seed = 0;   // batch indices; the network's init has its own seed
     int max_threads = 1;               // upper bound for the network's GEMMs (see ThreadChooser)
     std::function<void(double)> progress;   // fraction of training done, now and then
@@ -58,7 +64,14 @@ struct TrainOutcome {
     std::string message;                  // why Diverged
 };
 
-// SGD in PyTorch's formulation: v = momentum * v + g; p -= lr * v (no dampening, no weight decay).
+// The learning rate of step `step` (0-based): linear warm-up from lr / warmup over the first `warmup`
+// steps, then constant or cosine-decayed to 0 at the last step (PyTorch's CosineAnnealingLR with
+// T_max = steps - warmup, eta_min = 0).
+double learning_rate(const TrainOptions& options, int step) noexcept;
+
+// SGD in PyTorch's formulation: g += wd * p; v = momentum * v + g; p -= lr * v (no dampening), after
+// clipping the gradient's global norm (torch.nn.utils.clip_grad_norm_). With recalibration_batches > 0
+// the network's batch-norm statistics are then recomputed with the final weights.
 TrainOutcome train(Network& net, const Dataset& data, const TrainOptions& options);
 
 struct Validation {

@@ -18,13 +18,29 @@ const char* to_string(EvalStatus s) noexcept;
 // The inverse of to_string; unknown text gives EvalStatus::Error.
 EvalStatus status_from_string(std::string_view s) noexcept;
 
+// Learning-rate schedule over the training steps (after the warm-up, if any).
+enum class Schedule { Default, Constant, Cosine };   // Default: the task's, until resolved
+const char* to_string(Schedule s) noexcept;
+
+// Everything about how a candidate is trained that is not the task's data: the network's size and
+// the training recipe. Fields left at their "unset" value (0, -1, Default) take the task's default in
+// resolve_task; a resolved Fidelity has every field set.
 struct Fidelity {
     int steps = 0;        // 0 means "task default" until resolved
     int width = 0;
     int depth = 0;
-    double lr = 0.0;
+    double lr = 0.0;      // peak learning rate (SGD, momentum 0.9)
     int batch = 0;
-    // Stable text, e.g. "steps=400 width=128 depth=3 lr=0.05 batch=128": the database key.
+    Schedule schedule = Schedule::Default;   // Constant, or Cosine decay to 0 at the last step
+    int warmup = -1;      // steps of linear warm-up from lr / warmup to lr (0: none)
+    double wd = -1.0;     // weight decay, PyTorch SGD style (g += wd * p), on every parameter (0: none)
+    double clip = -1.0;   // the global gradient norm is clipped to this (0: no clipping)
+    int recal = -1;       // batch-norm statistics recomputed over this many training batches after
+                          // training, with the final weights (0: keep the running averages)
+    // Stable text, the database key, e.g. "steps=400 width=128 depth=3 lr=0.05 batch=128". The recipe
+    // fields are appended only where they differ from the original recipe (constant lr, no warm-up,
+    // no weight decay, no clipping, no recalibration), so results of that recipe keep their key:
+    // "steps=200 width=16 depth=2 lr=0.1 batch=128 schedule=cosine warmup=20 clip=5 recal=10".
     std::string key() const;
 };
 

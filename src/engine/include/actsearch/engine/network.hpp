@@ -32,6 +32,17 @@ public:
     // Inference (running statistics for batch norm): logits [batch, classes].
     virtual void infer(const float* x, int batch, float* logits) = 0;
 
+    // Batch-norm recalibration. After a short schedule the running averages lag the final weights
+    // (they average statistics of weights from many steps ago), which punishes activations whose
+    // output statistics drift. Call k = 0, 1, ..., K-1 with K training batches: each runs a
+    // training-mode forward pass (no backward, parameters unchanged) and folds that batch's
+    // statistics into a cumulative average that replaces the running statistics (call 0 discards the
+    // old ones). Returns false, doing nothing, for a network without batch norm.
+    virtual bool recalibrate_statistics(const float* x, int batch, int k) {
+        (void)x, (void)batch, (void)k;
+        return false;
+    }
+
     virtual int classes() const = 0;
 };
 
