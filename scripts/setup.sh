@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++ cmake make pkg-config
   libboost-dev          # Spirit X3 (headers only)
-  libfmt-dev libsqlite3-dev sqlite3 libeigen3-dev libcli11-dev zlib1g-dev
+  libfmt-dev libsqlite3-dev sqlite3 libeigen3-dev libcli11-dev zlib1g-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist

@@ -28,6 +28,7 @@ int run(int argc, char** argv) {
     add_show_command(app);
     add_export_command(app);
     add_plot_command(app);
+    add_fidelity_command(app);
 
     try {
         app.parse(argc, argv);

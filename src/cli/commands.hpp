@@ -30,6 +30,7 @@ void add_leaderboard_command(CLI::App& app);
 void add_show_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
+void add_fidelity_command(CLI::App& app);
 
 // Sets up the app, parses, runs the chosen command; returns the process exit status.
 int run(int argc, char** argv);
