@@ -85,8 +85,6 @@ void print_table(const FidelityReport& r) {
 }
 
 void run(Options& o) {
-    if (!o.reference.empty() && !o.reference_task.empty())
-        throw UsageError("give --reference FILE or --reference-task TASK, not both");
     if (o.run.threads <= 0) o.run.threads = omp_get_num_procs();
     o.run.db = o.no_db ? "" : o.db;
     o.run.quiet = o.format != "table";
@@ -118,7 +116,7 @@ void add_fidelity_command(CLI::App& app) {
     cmd->add_option("--reference", o->reference,
                     "CSV with columns expr and score (or mean); default: the Swish paper's CIFAR-10 results");
     cmd->add_option("--reference-task", o->reference_task,
-                    "Use this task's stored mean scores of the reference functions as the reference");
+                    "Score the reference's functions by this task's stored results instead (mean over seeds)");
     cmd->add_option("--reference-fidelity", o->reference_fidelity, "The fidelity key of --reference-task's results");
     cmd->add_option("--format", o->format, "table, csv or json")
         ->capture_default_str()

@@ -1,0 +1,127 @@
+// actsearch fidelity end to end on the synthetic task: the built-in reference, a user's CSV, another
+// task in the database as the reference, reuse of stored evaluations, and malformed references.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actsearch/stats/rank.hpp"
+#include "process.hpp"
+
+namespace actsearch::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+nlohmann::json run_json(const std::vector<std::string>& args, const fs::path& dir) {
+    const ProcessResult r = run_binary(args, dir);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+}
+
+TEST(Fidelity, BuiltInReferenceStoredAndReused) {
+    TempDir dir;
+    const std::string db = (dir.path() / "f.db").string();
+    const std::vector<std::string> args{"fidelity", "--task", "synthetic", "--steps", "60", "--seeds", "2",
+                                        "--db", db, "--format", "json", "--threads", "2"};
+    const nlohmann::json first = run_json(args, dir.path());
+    ASSERT_EQ(first["functions"].size(), 16u);   // the Swish paper's 16 functions
+    EXPECT_EQ(first["trained"], 32);
+    EXPECT_EQ(first["reused"], 0);
+    // The summary follows from the per-function scores.
+    std::vector<double> ref, score;
+    int diverged = 0;
+    for (const auto& f : first["functions"]) {
+        ref.push_back(f["reference"]);
+        score.push_back(f["score"]);
+        diverged += f["diverged"].get<int>();
+        ASSERT_EQ(f["seeds"].size(), 2u);
+    }
+    EXPECT_NEAR(first["spearman"].get<double>(), stats::spearman(ref, score), 1e-12);
+    EXPECT_NEAR(first["diverged_share"].get<double>(), diverged / 32.0, 1e-12);
+    EXPECT_LE(first["spearman_ci95"][0].get<double>(), first["spearman"].get<double>());
+    EXPECT_GE(first["spearman_ci95"][1].get<double>(), first["spearman"].get<double>());
+    EXPECT_NE(first["reference"].get<std::string>().find("Swish paper"), std::string::npos);
+
+    // Run again: every evaluation comes from the database, and the report is the same.
+    const nlohmann::json second = run_json(args, dir.path());
+    EXPECT_EQ(second["trained"], 0);
+    EXPECT_EQ(second["reused"], 32);
+    EXPECT_EQ(second["spearman"], first["spearman"]);
+    EXPECT_EQ(second["functions"], first["functions"]);
+    EXPECT_TRUE(second["cpu_seconds_per_eval"].is_null());   // nothing trained now
+
+    // The table names the summary figures.
+    const ProcessResult table = run_binary({"fidelity", "--task", "synthetic", "--steps", "60", "--seeds", "2", "--db",
+                                            db}, dir.path());
+    ASSERT_EQ(table.status, 0) << table.err;
+    EXPECT_NE(table.out.find("Spearman"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("median per-seed std"), std::string::npos) << table.out;
+}
+
+TEST(Fidelity, UserCsvAndAnotherTaskAsReference) {
+    TempDir dir;
+    const fs::path csv = dir.path() / "mine.csv";
+    std::ofstream(csv) << "# my own results\n"
+                          "expr,score,name\n"
+                          "relu(x),0.9,ReLU\n"
+                          "\"max(x, tanh(x))\",0.8,quoted\n"
+                          "max(x, sigmoid(x)),0.7,unquoted commas inside parentheses\n"
+                          "x,0.5,identity\n";
+    const std::string db = (dir.path() / "f.db").string();
+    const nlohmann::json expensive = run_json({"fidelity", "--task", "synthetic", "--steps", "120", "--seeds", "2",
+                                               "--reference", csv.string(), "--db", db, "--format", "json"},
+                                              dir.path());
+    ASSERT_EQ(expensive["functions"].size(), 4u);
+    EXPECT_EQ(expensive["functions"][1]["expr"], "max(x, tanh(x))");
+    EXPECT_EQ(expensive["functions"][2]["reference"], 0.7);
+
+    // The 120-step results become the reference of a 30-step proxy.
+    const nlohmann::json cheap =
+        run_json({"fidelity", "--task", "synthetic", "--steps", "30", "--seeds", "2", "--reference", csv.string(),
+                  "--reference-task", "synthetic", "--reference-fidelity", expensive["fidelity"], "--db", db,
+                  "--format", "json"},
+                 dir.path());
+    ASSERT_EQ(cheap["functions"].size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i)
+        EXPECT_NEAR(cheap["functions"][i]["reference"].get<double>(), expensive["functions"][i]["score"].get<double>(),
+                    1e-12);
+    EXPECT_NE(cheap["reference"].get<std::string>().find("task synthetic"), std::string::npos);
+
+    // Two fidelities of the reference task and none chosen: ambiguous, bad input.
+    const ProcessResult ambiguous = run_binary({"fidelity", "--task", "synthetic", "--steps", "30", "--reference",
+                                                csv.string(), "--reference-task", "synthetic", "--db", db},
+                                               dir.path());
+    EXPECT_EQ(ambiguous.status, 2);
+    EXPECT_NE(ambiguous.err.find("--reference-fidelity"), std::string::npos) << ambiguous.err;
+}
+
+TEST(Fidelity, MalformedReferencesExitTwoWithTheLine) {
+    TempDir dir;
+    const std::vector<std::pair<std::string, std::string>> cases{
+        {"expr,value\nrelu(x),1\nx,2\nx^2,3\n", "'expr' column"},
+        {"expr,score\nrelu(x),high\nx,2\nx^2,3\n", "bad.csv:2: score 'high'"},
+        {"expr,score\nrelu(x),1\nx,2\n", "at least 3"},
+        {"expr,score\nrelu(x),1,extra\nx,2\nx^2,3\n", "bad.csv:2: 3 fields"},
+        {"expr,score\nrelu(x),1\nx,2\nfrobnicate(x),3\n", "frobnicate"},
+        {"", "no header"},
+    };
+    for (const auto& [text, expected] : cases) {
+        const fs::path csv = dir.path() / "bad.csv";
+        std::ofstream(csv) << text;
+        const ProcessResult r = run_binary({"fidelity", "--task", "synthetic", "--steps", "5", "--reference",
+                                            csv.string(), "--no-db"}, dir.path());
+        EXPECT_EQ(r.status, 2) << text;
+        EXPECT_NE(r.err.find(expected), std::string::npos) << text << "\n" << r.err;
+    }
+    const ProcessResult missing = run_binary({"fidelity", "--task", "synthetic", "--reference",
+                                              (dir.path() / "none.csv").string(), "--no-db"}, dir.path());
+    EXPECT_EQ(missing.status, 2);
+    EXPECT_NE(missing.err.find("none.csv"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace actsearch::test
