@@ -28,6 +28,9 @@ declare -A recipe=(
   [cnn-cos-recal]="--task fmnist-cnn --steps 200 --lr 0.1 --schedule cosine --warmup 20 --wd 0 --clip 5 --recal 20"
   [cnn-cos-recal-400]="--task fmnist-cnn --steps 400 --lr 0.1 --schedule cosine --warmup 20 --wd 0 --clip 5 --recal 20"
   [cnn-w8-recal]="--task fmnist-cnn --steps 100 --width 8 --batch 64 --lr 0.1 --schedule cosine --warmup 10 --wd 0 --clip 5 --recal 10"
+  # Screen candidates: a small CNN on 14x14 images (average-pooled 2x2), batch norm recalibrated.
+  [cnn14-w8]="--task fmnist-cnn --downsample 2 --width 8 --steps 100 --batch 64 --lr 0.1 --schedule cosine --warmup 10 --wd 0 --clip 5 --recal 10"
+  [cnn14-w8-s60]="--task fmnist-cnn --downsample 2 --width 8 --steps 60 --batch 64 --lr 0.1 --schedule cosine --warmup 6 --wd 0 --clip 5 --recal 10"
   [mlp-cos-clip]="--task fmnist-mlp --steps 400 --lr 0.05 --schedule cosine --warmup 20 --wd 0 --clip 5 --recal 0"
   [mlp-cos-clip-lr02]="--task fmnist-mlp --steps 400 --lr 0.02 --schedule cosine --warmup 20 --wd 0 --clip 5 --recal 0"
 )

@@ -31,6 +31,12 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
         ->transform(CLI::CheckedTransformer(kSchedules, CLI::ignore_case));
     cmd->add_option("--" + prefix + "warmup", o.fidelity.warmup, what + "Linear warm-up steps (0: none)")
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--" + prefix + "downsample", o.fidelity.downsample,
+                    what + "Average-pool the images by this factor before training (1: full size)")
+        ->check(CLI::Range(1, 8));
+    cmd->add_option("--" + prefix + "val", o.fidelity.val,
+                    what + "Score only the first N validation images (0: the whole split)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--" + prefix + "wd", o.fidelity.wd, what + "Weight decay (0: none)")->check(CLI::NonNegativeNumber);
     cmd->add_option("--" + prefix + "clip", o.fidelity.clip, what + "Clip the gradient's global norm to this (0: none)")
         ->check(CLI::NonNegativeNumber);

@@ -9,11 +9,13 @@
 #include <variant>
 #include <vector>
 
+#include "actsearch/engine/data.hpp"
 #include "actsearch/engine/evaluate.hpp"
 #include "actsearch/engine/network.hpp"
 #include "actsearch/grammar/parse.hpp"
 #include "../../src/engine/src/layers.hpp"
 #include "../../src/engine/src/random.hpp"
+#include "../../src/engine/src/tasks.hpp"
 #include "../../src/engine/src/trainer.hpp"
 
 namespace actsearch::engine {
@@ -128,6 +130,55 @@ TEST(Recipe, ClippingAndWeightDecayChangeTraining) {
     const EvalResult decayed = run(1.0, 0.01);
     ASSERT_EQ(decayed.status, EvalStatus::Ok) << decayed.message;
     EXPECT_NE(decayed.train_loss, clipped.train_loss);
+}
+
+}  // namespace
+}  // namespace actsearch::engine
+
+namespace actsearch::engine {
+namespace {
+
+// 2x2 average pooling of byte images, rounded to nearest; a partial last row/column is dropped.
+TEST(Recipe, DownsampleAveragesBlocks) {
+    Dataset d;
+    d.shape = ImageShape{1, 3, 4};
+    d.mean = {0};
+    d.std = {1};
+    d.labels = {7};
+    d.pixels = {0, 2, 10, 10,    //
+                4, 5, 10, 11,    // blocks: (0+2+4+5)/4 = 2.75 -> 3; (10+10+10+11)/4 = 10.25 -> 10
+                99, 99, 99, 99};  // third row dropped
+    const Dataset s = downsample(d, 2);
+    EXPECT_EQ(s.shape.height, 1);
+    EXPECT_EQ(s.shape.width, 2);
+    EXPECT_EQ(s.pixels, (std::vector<std::uint8_t>{3, 10}));
+    EXPECT_EQ(s.labels, d.labels);
+    EXPECT_THROW(downsample(d, 4), DataError);   // 3 / 4 = 0 rows
+
+    Fidelity f;
+    f.downsample = 2;
+    f.val = 500;
+    auto r = resolve_task("fmnist-cnn", f);
+    ASSERT_TRUE(std::holds_alternative<TaskConfig>(r));
+    EXPECT_EQ(std::get<TaskConfig>(r).fidelity.key(), "steps=200 width=16 depth=2 lr=0.05 batch=128 downsample=2 val=500");
+    f.downsample = 8;   // 28 / 8 = 3 < 4
+    EXPECT_TRUE(std::holds_alternative<TaskError>(resolve_task("fmnist-cnn", f)));
+    Fidelity spiral;
+    spiral.downsample = 2;
+    EXPECT_TRUE(std::holds_alternative<TaskError>(resolve_task("synthetic", spiral)));
+}
+
+// Scoring the first N validation points: accuracy is a multiple of 1/N.
+TEST(Recipe, ValidationSubset) {
+    Fidelity f;
+    f.steps = 50;
+    f.val = 7;
+    auto r = resolve_task("synthetic", f);
+    const ParseResult e = parse("relu(x)");
+    const EvalResult res = evaluate(e.expr(), std::get<TaskConfig>(r), 1);
+    ASSERT_EQ(res.status, EvalStatus::Ok) << res.message;
+    const double hits = res.val_acc * 7;
+    EXPECT_NEAR(hits, std::round(hits), 1e-9);
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ constexpr std::uint64_t kInitStream = 1, kBatchStream = 2, kRecalibrationStream 
 
 std::string check_fidelity(const Fidelity& f) {
     if (f.steps <= 0 || f.width <= 0 || f.depth <= 0 || f.batch <= 0 || !(f.lr > 0.0) || !std::isfinite(f.lr) ||
-        f.schedule == Schedule::Default || f.warmup < 0 || f.wd < 0 || f.clip < 0 || f.recal < 0)
+        f.schedule == Schedule::Default || f.warmup < 0 || f.wd < 0 || f.clip < 0 || f.recal < 0 ||
+        f.downsample < 1 || f.val < 0)
         return fmt::format("fidelity not resolved ({}): use resolve_task", f.key());
     return {};
 }
@@ -54,7 +55,7 @@ EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_
         return result;
     }
 
-    const std::shared_ptr<const TaskData> data = task_data(*spec, task.data_dir);
+    const std::shared_ptr<const TaskData> data = task_data(*spec, task.data_dir, task.fidelity.downsample);
     const Program activation(e);
 
     // Threads go to explicit, deterministic GEMM blocks (layers.cpp), when the trainer finds that they
@@ -94,7 +95,7 @@ EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_
     result.train_loss = trained.train_loss;
 
     const ScopedEngineThreads validation_threads(trained.threads);
-    const Validation v = validate(*net, data->validation, task.fidelity.batch);
+    const Validation v = validate(*net, data->validation, task.fidelity.batch, std::size_t(task.fidelity.val));
     if (!v.finite) {
         result.status = EvalStatus::Diverged;
         result.message = "non-finite logits on the validation set";

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <stdexcept>
 #include <span>
@@ -34,8 +35,9 @@ constexpr std::uint64_t kSpiralTrainSeed = 0x5350495241'4c01ull, kSpiralValSeed 
 // A task's default fidelity. The recipe arguments default to the original recipe (constant lr, no
 // warm-up, weight decay, clipping or recalibration), whose keys print only the first five fields.
 constexpr Fidelity recipe(int steps, int width, int depth, double lr, int batch, Schedule schedule = Schedule::Constant,
-                          int warmup = 0, double wd = 0.0, double clip = 0.0, int recal = 0) {
-    return Fidelity{steps, width, depth, lr, batch, schedule, warmup, wd, clip, recal};
+                          int warmup = 0, double wd = 0.0, double clip = 0.0, int recal = 0, int downsample = 1,
+                          int val = 0) {
+    return Fidelity{steps, width, depth, lr, batch, schedule, warmup, wd, clip, recal, downsample, val};
 }
 
 constexpr TaskSpec kTasks[] = {
@@ -115,6 +117,8 @@ std::string Fidelity::key() const {
     if (wd > 0) k += fmt::format(" wd={}", wd);
     if (clip > 0) k += fmt::format(" clip={}", clip);
     if (recal > 0) k += fmt::format(" recal={}", recal);
+    if (downsample > 1) k += fmt::format(" downsample={}", downsample);
+    if (val > 0) k += fmt::format(" val={}", val);
     return k;
 }
 
@@ -164,9 +168,9 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
     if (overrides.steps < 0 || overrides.width < 0 || overrides.depth < 0 || overrides.lr < 0 || overrides.batch < 0 ||
         !std::isfinite(overrides.lr))
         return TaskError{"steps, width, depth, lr and batch must be positive"};
-    if (overrides.warmup < -1 || overrides.recal < -1 || (overrides.wd < 0 && overrides.wd != -1.0) ||
+    if (overrides.warmup < -1 || overrides.recal < -1 || overrides.downsample < 0 || overrides.val < -1 || (overrides.wd < 0 && overrides.wd != -1.0) ||
         (overrides.clip < 0 && overrides.clip != -1.0) || !std::isfinite(overrides.wd) || !std::isfinite(overrides.clip))
-        return TaskError{"warmup, wd, clip and recal must be zero or positive"};
+        return TaskError{"warmup, wd, clip, recal, downsample and val must be zero or positive"};
     if (spec->network == NetworkKind::Cnn && overrides.depth != 0 && overrides.depth != spec->defaults.depth)
         return TaskError{fmt::format("{} has a fixed depth of {} conv layers per stage; use resnet-mini or "
                                      "cifar10-resnet to vary depth", name, spec->defaults.depth)};
@@ -183,12 +187,61 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
     task.fidelity.wd = overrides.wd >= 0 ? overrides.wd : d.wd;
     task.fidelity.clip = overrides.clip >= 0 ? overrides.clip : d.clip;
     task.fidelity.recal = overrides.recal >= 0 ? overrides.recal : d.recal;
+    task.fidelity.downsample = overrides.downsample > 0 ? overrides.downsample : d.downsample;
+    task.fidelity.val = overrides.val >= 0 ? overrides.val : d.val;
+    if (spec->data == DataSource::Spirals && task.fidelity.downsample != 1)
+        return TaskError{"the synthetic task's points cannot be downsampled"};
+    if (spec->network != NetworkKind::Mlp && task.fidelity.downsample > 1 &&
+        spec->data == DataSource::FashionMnist && 28 / task.fidelity.downsample < 4)
+        return TaskError{fmt::format("downsample {} leaves images smaller than the conv networks' 4x4 minimum",
+                                     task.fidelity.downsample)};
     if (task.fidelity.warmup >= task.fidelity.steps)
         return TaskError{fmt::format("warmup ({} steps) must be shorter than training ({} steps)",
                                      task.fidelity.warmup, task.fidelity.steps)};
     if (spec->data == DataSource::FashionMnist) task.data_dir = data_dir.empty() ? kFashionMnistDir : data_dir;
     else if (spec->data == DataSource::Cifar10) task.data_dir = data_dir;
     return task;
+}
+
+Dataset downsample(const Dataset& d, int factor) {
+    if (factor <= 1) return d;
+    Dataset out;
+    out.classes = d.classes;
+    out.mean = d.mean;
+    out.std = d.std;
+    out.labels = d.labels;
+    const int h = d.shape.height / factor, w = d.shape.width / factor;
+    if (h < 1 || w < 1)
+        throw DataError(fmt::format("downsample {} of {}x{} images leaves nothing", factor, d.shape.height, d.shape.width));
+    out.shape = ImageShape{d.shape.channels, h, w};
+    const std::size_t in_image = d.shape.size(), out_image = out.shape.size();
+    out.pixels.resize(d.size() * out_image);
+    const int area = factor * factor;
+    for (std::size_t n = 0; n < d.size(); ++n)
+        for (int c = 0; c < d.shape.channels; ++c) {
+            const std::uint8_t* src = d.pixels.data() + n * in_image + std::size_t(c) * d.shape.height * d.shape.width;
+            std::uint8_t* dst = out.pixels.data() + n * out_image + std::size_t(c) * h * w;
+            for (int y = 0; y < h; ++y)
+                for (int x = 0; x < w; ++x) {
+                    int sum = 0;
+                    for (int dy = 0; dy < factor; ++dy)
+                        for (int dx = 0; dx < factor; ++dx)
+                            sum += src[std::size_t(y * factor + dy) * d.shape.width + std::size_t(x * factor + dx)];
+                    dst[std::size_t(y) * w + x] = std::uint8_t((sum + area / 2) / area);   // rounded mean
+                }
+        }
+    return out;
+}
+
+std::shared_ptr<const TaskData> task_data(const TaskSpec& spec, const std::string& data_dir, int factor) {
+    if (factor <= 1) return task_data(spec, data_dir);
+    static std::mutex mutex;
+    static std::map<std::tuple<DataSource, std::string, int>, std::shared_ptr<const TaskData>> cache;
+    const std::shared_ptr<const TaskData> full = task_data(spec, data_dir);
+    const std::lock_guard lock(mutex);
+    auto& slot = cache[{spec.data, data_dir, factor}];
+    if (!slot) slot = std::make_shared<const TaskData>(TaskData{downsample(full->train, factor), downsample(full->validation, factor)});
+    return slot;
 }
 
 std::shared_ptr<const TaskData> task_data(const TaskSpec& spec, const std::string& data_dir) {
@@ -212,7 +265,7 @@ std::shared_ptr<const TaskData> task_data(const TaskSpec& spec, const std::strin
 void preload(const TaskConfig& task) {
     const TaskSpec* spec = find_task(task.name);
     if (spec == nullptr) throw DataError(fmt::format("unknown task '{}'", task.name));
-    task_data(*spec, task.data_dir);
+    task_data(*spec, task.data_dir, task.fidelity.downsample);
 }
 
 std::unique_ptr<Network> make_network(const TaskSpec& spec, const NetworkConfig& cfg, const Program& activation) {

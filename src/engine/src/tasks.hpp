@@ -31,6 +31,11 @@ struct TaskData {
 
 // Loads (first call) or looks up the task's data. Throws DataError with a one-line message.
 std::shared_ptr<const TaskData> task_data(const TaskSpec& spec, const std::string& data_dir);
+// The same, images average-pooled by `factor` (cached too; factor <= 1: the data as loaded).
+std::shared_ptr<const TaskData> task_data(const TaskSpec& spec, const std::string& data_dir, int factor);
+// Average-pools every image by factor x factor (floor: a partial last row or column is dropped),
+// rounding each mean to the nearest byte.
+Dataset downsample(const Dataset& d, int factor);
 
 std::unique_ptr<Network> make_network(const TaskSpec& spec, const NetworkConfig& cfg, const Program& activation);
 

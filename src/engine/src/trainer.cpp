@@ -139,15 +139,16 @@ TrainOutcome train(Network& net, const Dataset& data, const TrainOptions& option
     return outcome;
 }
 
-Validation validate(Network& net, const Dataset& data, int chunk) {
+Validation validate(Network& net, const Dataset& data, int chunk, std::size_t limit) {
+    const std::size_t total = limit > 0 ? std::min(limit, data.size()) : data.size();
     const std::size_t image = data.shape.size();
     const std::size_t classes = std::size_t(net.classes());
     const auto rows = static_cast<std::size_t>(chunk);
     std::vector<std::size_t> indices(rows);
     std::vector<float> inputs(rows * image), logits(rows * classes);
     LogitStats stats;
-    for (std::size_t begin = 0; begin < data.size() && stats.finite; begin += rows) {
-        const std::size_t count = std::min(rows, data.size() - begin);
+    for (std::size_t begin = 0; begin < total && stats.finite; begin += rows) {
+        const std::size_t count = std::min(rows, total - begin);
         std::iota(indices.begin(), indices.begin() + std::ptrdiff_t(count), begin);
         data.gather(indices.data(), count, inputs.data());
         net.infer(inputs.data(), int(count), logits.data());
@@ -155,9 +156,9 @@ Validation validate(Network& net, const Dataset& data, int chunk) {
     }
     Validation v;
     v.finite = stats.finite;
-    if (v.finite && data.size() > 0) {
-        v.accuracy = double(stats.correct) / double(data.size());
-        v.loss = stats.loss_sum / double(data.size());
+    if (v.finite && total > 0) {
+        v.accuracy = double(stats.correct) / double(total);
+        v.loss = stats.loss_sum / double(total);
     }
     return v;
 }

@@ -80,7 +80,7 @@ struct Validation {
     double loss = 0.0;     // mean cross-entropy
 };
 
-// Scores the whole data set in chunks of `chunk` images.
-Validation validate(Network& net, const Dataset& data, int chunk);
+// Scores the first `limit` images of the data set (0: all of it) in chunks of `chunk` images.
+Validation validate(Network& net, const Dataset& data, int chunk, std::size_t limit = 0);
 
 }  // namespace actsearch::engine

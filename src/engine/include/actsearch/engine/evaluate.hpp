@@ -37,9 +37,12 @@ struct Fidelity {
     double clip = -1.0;   // the global gradient norm is clipped to this (0: no clipping)
     int recal = -1;       // batch-norm statistics recomputed over this many training batches after
                           // training, with the final weights (0: keep the running averages)
+    int downsample = 0;   // images average-pooled by this factor before training (1: full size)
+    int val = -1;         // validation images scored, the first `val` of the split (0: all of it)
     // Stable text, the database key, e.g. "steps=400 width=128 depth=3 lr=0.05 batch=128". The recipe
     // fields are appended only where they differ from the original recipe (constant lr, no warm-up,
-    // no weight decay, no clipping, no recalibration), so results of that recipe keep their key:
+    // no weight decay, no clipping, no recalibration, full-size images, the whole validation split),
+    // so results of that recipe keep their key:
     // "steps=200 width=16 depth=2 lr=0.1 batch=128 schedule=cosine warmup=20 clip=5 recal=10".
     std::string key() const;
 };
