@@ -67,6 +67,9 @@ TEST(Recipe, KeysOfTheOriginalRecipeAreUnchanged) {
     f.recal = 10;
     EXPECT_EQ(resolved("fmnist-cnn", f).key(),
               "steps=200 width=16 depth=2 lr=0.05 batch=128 schedule=cosine warmup=20 wd=0.0005 clip=5 recal=10");
+    // The screen task's defaults are the recipe measured as cnn14-w8 by scripts/fidelity_sweep.sh.
+    EXPECT_EQ(resolved("fmnist-cnn14", Fidelity{}).key(),
+              "steps=100 width=8 depth=2 lr=0.1 batch=64 schedule=cosine warmup=10 clip=5 recal=10 downsample=2");
     Fidelity too_long = legacy;
     too_long.warmup = 200;
     EXPECT_TRUE(std::holds_alternative<TaskError>(resolve_task("fmnist-cnn", too_long)));

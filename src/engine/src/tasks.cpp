@@ -45,6 +45,12 @@ constexpr TaskSpec kTasks[] = {
      "Fashion-MNIST, MLP 784-128-128-128-10 (the reference proxy)"},
     {"fmnist-cnn", NetworkKind::Cnn, DataSource::FashionMnist, recipe(200, 16, 2, 0.05, 128),
      "Fashion-MNIST, 4 conv3x3-BN-act blocks (2 per stage), GAP, linear"},
+    // The screen: the same CNN at width 8 on 14x14 images (2x2 average-pooled), 100 steps of batch 64,
+    // cosine schedule with warm-up, clipping, batch norm recalibrated over 10 batches. Chosen with
+    // `actsearch fidelity` (scripts/fidelity_sweep.sh, README "Proxy fidelity").
+    {"fmnist-cnn14", NetworkKind::Cnn, DataSource::FashionMnist,
+     recipe(100, 8, 2, 0.1, 64, Schedule::Cosine, 10, 0.0, 5.0, 10, 2),
+     "Fashion-MNIST at 14x14, the fmnist-cnn network at width 8 (the screen)"},
     // ResNet: 200 steps is about a minute of one core (0.29 s/step measured at width 16, depth 1).
     {"resnet-mini", NetworkKind::ResNet, DataSource::FashionMnist, recipe(200, 16, 1, 0.05, 128),
      "Fashion-MNIST, small ResNet (widths w, 2w, 4w; depth blocks per stage)"},
