@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -14,18 +15,16 @@
 #include "candidate_info.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "leaderboard_stats.hpp"
 #include "table_format.hpp"
+#include "task_options.hpp"
 
 namespace actsearch::cli {
 
-std::unique_ptr<db::Store> open_for_reading(const std::string& path) {
-    std::error_code ec;
-    const auto status = std::filesystem::status(path, ec);
-    if (!std::filesystem::exists(status))
-        throw UsageError(fmt::format("no database at '{}' (run a search or eval first)", path));
-    if (std::filesystem::is_directory(status))
-        throw UsageError(fmt::format("'{}' is a directory, not a database file", path));
-    return std::make_unique<db::Store>(path, /*read_only=*/true);
+std::unique_ptr<db::Store> open_for_reading(const std::string& path) { return open_store(path, /*read_only=*/true); }
+
+std::string db_option(const std::string& path) {
+    return path == kDefaultDb ? std::string() : fmt::format(" --db '{}'", path);
 }
 
 namespace {
@@ -69,7 +68,9 @@ CandidateTarget target_from_expression(std::string_view text, db::Store* store) 
 CandidateTarget target_from_id(db::Store& store, std::int64_t id) {
     CandidateTarget t;
     t.stored = store.candidate(id);
-    if (!t.stored) throw UsageError(fmt::format("no candidate with id {} in '{}'", id, store.path()));
+    if (!t.stored)
+        throw UsageError(fmt::format("no candidate with id {} in '{}' (`actsearch leaderboard{}` lists them)", id,
+                                     store.path(), db_option(store.path())));
     t.expr = parse_stored(*t.stored);
     t.text = t.stored->expr;
     return t;
@@ -114,122 +115,112 @@ std::string default_name(const CandidateTarget& t) {
     return make_identifier(t.text);
 }
 
-std::string candidate_json(db::Store* store, const CandidateTarget& t) {
-    JsonWriter j;
-    j.begin_object();
-    j.key("expression").value(t.text);
-    j.key("latex").value(export_latex(t.expr));
-    j.key("betas").value(t.expr.beta_count());
-    if (t.rank > 0) j.key("rank").value(t.rank);
-    if (!t.note.empty()) j.key("note").value(t.note);
-
-    j.key("candidate");
+Json candidate_json(db::Store* store, const CandidateTarget& t) {
+    Json j = Json::object();
+    j["expression"] = t.text;
+    j["latex"] = export_latex(t.expr);
+    j["betas"] = t.expr.beta_count();
+    if (t.rank > 0) j["rank"] = t.rank;
+    if (!t.note.empty()) j["note"] = t.note;
     if (!t.stored || !store) {
-        j.null();
-        j.end_object();
-        return j.str();
+        j["candidate"] = nullptr;
+        return j;
     }
+    auto id_or_null = [](std::optional<std::int64_t> id) { return id ? Json(*id) : Json(nullptr); };
     const db::CandidateRecord& c = *t.stored;
-    j.begin_object();
-    j.key("id").value(c.id);
-    j.key("expr").value(c.expr);
     // Hex strings: JSON numbers lose precision above 2^53.
-    j.key("structural_hash").value(hex(c.structural_hash));
-    j.key("fingerprint").value(hex(c.fingerprint));
-    j.key("valid").value(c.valid);
-    j.key("invalid_reason").value(c.invalid_reason);
-    j.key("representative");
-    if (c.representative) j.value(*c.representative); else j.null();
-    j.end_object();
+    j["candidate"] = {{"id", c.id},
+                      {"expr", c.expr},
+                      {"structural_hash", hex(c.structural_hash)},
+                      {"fingerprint", hex(c.fingerprint)},
+                      {"valid", c.valid},
+                      {"invalid_reason", c.invalid_reason},
+                      {"representative", id_or_null(c.representative)}};
 
-    j.key("equivalents").begin_array();
-    for (const db::CandidateRecord& e : store->equivalents_of(c.id)) {
-        j.begin_object().key("id").value(e.id).key("expr").value(e.expr);
-        j.key("representative");
-        if (e.representative) j.value(*e.representative); else j.null();
-        j.end_object();
-    }
-    j.end_array();
+    Json& equivalents = j["equivalents"] = Json::array();
+    for (const db::CandidateRecord& e : store->equivalents_of(c.id))
+        equivalents.push_back({{"id", e.id}, {"expr", e.expr}, {"representative", id_or_null(e.representative)}});
 
     db::LeaderboardQuery q;
     q.candidate = c.id;
     q.top = 0;
     q.min_seeds = 0;
-    j.key("scores").begin_array();
+    Json& scores = j["scores"] = Json::array();
     for (const db::LeaderboardRow& r : store->leaderboard(q)) {
-        j.begin_object();
-        j.key("task").value(r.task);
-        j.key("fidelity").value(r.fidelity);
-        j.key("mean").value(r.mean);
-        j.key("stddev").value(r.stddev);
-        j.key("seeds").value(r.seeds);
-        j.key("ok").value(r.n_ok);
-        j.key("diverged").value(r.n_diverged);
-        j.key("invalid").value(r.n_invalid);
-        j.key("other").value(r.n_other);
-        j.key("best_run");
-        if (r.best_run > 0) j.value(r.best_run); else j.null();
-        j.end_object();
+        const auto ci = mean_interval(r.mean, r.stddev, r.n_ok);
+        scores.push_back({{"task", r.task},
+                          {"fidelity", r.fidelity},
+                          {"mean", r.mean},
+                          {"stddev", r.n_ok > 1 ? Json(r.stddev) : Json(nullptr)},
+                          {"seeds", r.seeds},
+                          {"ci_low", ci ? Json(ci->low) : Json(nullptr)},
+                          {"ci_high", ci ? Json(ci->high) : Json(nullptr)},
+                          {"ok", r.n_ok},
+                          {"diverged", r.n_diverged},
+                          {"invalid", r.n_invalid},
+                          {"other", r.n_other},
+                          {"best_run", r.best_run > 0 ? Json(r.best_run) : Json(nullptr)}});
     }
-    j.end_array();
 
-    j.key("evaluations").begin_array();
+    Json& evaluations = j["evaluations"] = Json::array();
     for (const db::EvaluationRecord& e : store->evaluations_of(c.id)) {
-        j.begin_object();
-        j.key("id").value(e.id);
-        j.key("candidate").value(e.candidate);
-        j.key("run");
-        if (e.run > 0) j.value(e.run); else j.null();
-        j.key("task").value(e.task);
-        j.key("fidelity").value(e.fidelity);
-        j.key("seed").value(e.seed);
-        j.key("status").value(e.status);
-        j.key("val_acc").value(e.val_acc);
-        j.key("val_loss").value(e.val_loss);
-        j.key("train_loss").value(e.train_loss);
-        j.key("seconds").value(e.seconds);
-        j.key("message").value(e.message);
-        j.key("created").value(e.created);
-        j.end_object();
+        evaluations.push_back({{"id", e.id},
+                               {"candidate", e.candidate},
+                               {"run", e.run > 0 ? Json(e.run) : Json(nullptr)},
+                               {"task", e.task},
+                               {"fidelity", e.fidelity},
+                               {"seed", e.seed},
+                               {"status", e.status},
+                               {"val_acc", e.val_acc},
+                               {"val_loss", e.val_loss},
+                               {"train_loss", e.train_loss},
+                               {"seconds", e.seconds},
+                               {"message", e.message},
+                               {"created", e.created}});
     }
-    j.end_array();
-    j.end_object();
-    return j.str();
+    return j;
 }
 
 void add_selection_options(CLI::App* cmd, CandidateSelection& s) {
     cmd->add_option("expr", s.exprs, "Expressions (no database needed)");
-    cmd->add_option("--id", s.ids, "Stored candidate ids")->check(CLI::PositiveNumber);
+    int_range(cmd->add_option("--id", s.ids, "Stored candidate ids"), 1, std::numeric_limits<std::int64_t>::max());
     cmd->add_option("--rank", s.ranks, "Leaderboard ranks: N or a range A-B (as `actsearch leaderboard` ranks them)");
-    cmd->add_option("--top", s.top, "The top N of the leaderboard")->check(CLI::NonNegativeNumber);
+    int_range(cmd->add_option("--top", s.top, "The top N of the leaderboard"), 0, limits::kTop);
     cmd->add_option("--db", s.db, "Results database")->capture_default_str();
     cmd->add_option("--task", s.task, "Rank on this task only");
-    cmd->add_option("--run", s.run, "Rank on this run's evaluations only")->check(CLI::PositiveNumber);
-    cmd->add_option("--min-seeds", s.min_seeds, "Rank only candidates with this many ok seeds")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+    int_range(cmd->add_option("--run", s.run, "Rank on this run's evaluations only"), 1,
+              std::numeric_limits<std::int64_t>::max());
+    int_range(cmd->add_option("--min-seeds", s.min_seeds, "Rank only candidates with this many ok seeds")
+                  ->capture_default_str(),
+              0, limits::kSeeds);
 }
 
 std::vector<CandidateTarget> select_targets(const CandidateSelection& s, std::unique_ptr<db::Store>& store,
                                             bool open_if_present, const char* verb) {
     std::vector<std::string> rank_specs = s.ranks;
     if (s.top > 0) rank_specs.push_back(fmt::format("1-{}", s.top));
-    const std::vector<int> ranks = parse_rank_specs(rank_specs);
-    if (s.exprs.empty() && s.ids.empty() && ranks.empty())
+    std::vector<int> ranks = parse_rank_specs(rank_specs);
+    const bool by_default = s.exprs.empty() && s.ids.empty() && ranks.empty() && s.default_top > 0;
+    if (s.exprs.empty() && s.ids.empty() && ranks.empty() && !by_default)
         throw UsageError(fmt::format("nothing to {}: give an EXPR, --id ID, --rank N or --top N", verb));
-    if (!s.ids.empty() || !ranks.empty() || (open_if_present && std::filesystem::exists(s.db)))
+    if (!s.ids.empty() || !ranks.empty() || by_default || (open_if_present && std::filesystem::exists(s.db)))
         store = open_for_reading(s.db);
 
+    db::LeaderboardQuery q;
+    q.task = s.task;
+    q.run = s.run;
+    q.min_seeds = s.min_seeds;
+    if (by_default) {   // the top N, or as many as there are
+        q.top = s.default_top;
+        const std::size_t n = store->leaderboard(q).size();
+        if (n == 0)
+            throw UsageError(fmt::format("nothing to {}: the leaderboard of '{}' is empty (give an EXPR)", verb, s.db));
+        for (std::size_t r = 1; r <= n; ++r) ranks.push_back(static_cast<int>(r));
+    }
     std::vector<CandidateTarget> targets;
     for (const std::string& e : s.exprs) targets.push_back(target_from_expression(e, store.get()));
     for (std::int64_t id : s.ids) targets.push_back(target_from_id(*store, id));
-    if (!ranks.empty()) {
-        db::LeaderboardQuery q;
-        q.task = s.task;
-        q.run = s.run;
-        q.min_seeds = s.min_seeds;
-        for (CandidateTarget& t : targets_from_ranks(*store, ranks, q)) targets.push_back(std::move(t));
-    }
+    for (CandidateTarget& t : targets_from_ranks(*store, ranks, q)) targets.push_back(std::move(t));
     return targets;
 }
 

@@ -11,14 +11,18 @@
 
 #include "actsearch/db/store.hpp"
 #include "actsearch/grammar/expr.hpp"
+#include "table_format.hpp"
 
 namespace CLI { class App; }
 
 namespace actsearch::cli {
 
-// Opens a database read-only for a reporting command. A missing file is bad input (UsageError, exit 2:
-// "no database at 'x.db' (run a search or eval first)"); an unreadable one is a DbError (exit 1).
+// Opens a database read-only for a reporting command: open_store(path, true) (cli_util.hpp); a missing or
+// bad file is bad input (UsageError, exit 2).
 std::unique_ptr<db::Store> open_for_reading(const std::string& path);
+
+// " --db 'PATH'" for a hint naming a command, or nothing for the default database.
+std::string db_option(const std::string& path);
 
 struct CandidateTarget {
     Expr expr;                                  // what to plot or export
@@ -40,6 +44,7 @@ struct CandidateSelection {
     std::optional<std::string> task;
     std::optional<std::int64_t> run;
     int min_seeds = 1;
+    int default_top = 0;   // when nothing is selected: the top N (0: nothing selected is an error)
 };
 
 // Adds EXPR..., --id, --rank, --top, --db, --task, --run, --min-seeds to a command.
@@ -71,6 +76,6 @@ std::string default_name(const CandidateTarget& t);
 
 // Everything known about a target as one JSON document: the expression (canonical, LaTeX, betas), and
 // when stored its candidate row, equivalents, leaderboard rows (per task and fidelity) and evaluations.
-std::string candidate_json(db::Store* store, const CandidateTarget& t);
+Json candidate_json(db::Store* store, const CandidateTarget& t);
 
 }  // namespace actsearch::cli

@@ -3,8 +3,13 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 
+#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "commands.hpp"
@@ -65,6 +70,8 @@ double parse_duration(const std::string& text) {
         i = j;
     }
     if (!any || total <= 0) throw UsageError(fmt::format("bad duration '{}' (must be positive)", text));
+    constexpr double kMaxDuration = 366 * 86400.0;
+    if (!(total <= kMaxDuration)) throw UsageError(fmt::format("duration '{}' is too long (at most 366d)", text));
     return total;
 }
 
@@ -86,6 +93,53 @@ std::string json_escape(std::string_view s) {
         }
     }
     return out;
+}
+
+CLI::Option* int_range(CLI::Option* opt, std::int64_t lo, std::int64_t hi) {
+    const std::string bounds = fmt::format("must be between {} and {}", lo, hi);
+    return opt->check(CLI::Validator(
+        [lo, hi, bounds](std::string& text) -> std::string {
+            std::int64_t v = 0;
+            const char* end = text.data() + text.size();
+            const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+            if (ec == std::errc::result_out_of_range) return bounds;
+            if (ec != std::errc() || ptr != end) return fmt::format("must be an integer between {} and {}", lo, hi);
+            return v < lo || v > hi ? bounds : std::string();
+        },
+        fmt::format("INT in [{} - {}]", lo, hi)));
+}
+
+CLI::Option* real_range(CLI::Option* opt, double lo, double hi, bool lo_inclusive) {
+    const std::string bounds = lo_inclusive ? fmt::format("must be a number between {} and {}", lo, hi)
+                                            : fmt::format("must be a number above {} and at most {}", lo, hi);
+    return opt->check(CLI::Validator(
+        [lo, hi, lo_inclusive, bounds](std::string& text) -> std::string {
+            const char* begin = text.c_str();
+            char* end = nullptr;
+            const double v = std::strtod(begin, &end);
+            if (text.empty() || end != begin + text.size() || !std::isfinite(v)) return bounds;
+            const bool above = lo_inclusive ? v >= lo : v > lo;
+            return above && v <= hi ? std::string() : bounds;
+        },
+        fmt::format("FLOAT in {}{} - {}]", lo_inclusive ? "[" : "(", lo, hi)));
+}
+
+std::unique_ptr<db::Store> open_store(const std::string& path, bool read_only) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto status = fs::status(path, ec);
+    if (fs::is_directory(status)) throw UsageError(fmt::format("'{}' is a directory, not a database file", path));
+    if (!fs::exists(status)) {
+        if (read_only) throw UsageError(fmt::format("no database at '{}' (run a search or eval first)", path));
+        const fs::path dir = fs::path(path).parent_path();
+        if (!dir.empty() && !fs::is_directory(dir, ec))
+            throw UsageError(fmt::format("cannot create database '{}': folder '{}' does not exist", path, dir.string()));
+    }
+    try {
+        return std::make_unique<db::Store>(path, read_only);
+    } catch (const db::DbError& e) {
+        throw UsageError(e.what());
+    }
 }
 
 }  // namespace actsearch::cli

@@ -1,12 +1,18 @@
 // Small pieces shared by the commands.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "actsearch/db/store.hpp"
 
 #include "actsearch/grammar/expr.hpp"
 #include "actsearch/grammar/parse.hpp"
 #include "actsearch/grammar/space.hpp"
+
+namespace CLI { class Option; }
 
 namespace actsearch::cli {
 
@@ -27,7 +33,21 @@ bool stderr_is_tty();
 // "90s", "15m", "2h", "1h30m", plain seconds -> seconds; UsageError on anything else.
 double parse_duration(const std::string& text);
 
-// Escapes a string for a JSON string literal (without the quotes).
+// Escapes a string for a JSON string literal (without the quotes). Only the search driver still writes
+// JSON by hand (its run key); everything else goes through nlohmann-json (table_format.hpp).
 std::string json_escape(std::string_view s);
+
+// Bounds of an option, checked by CLI11 on the text before anything is converted or allocated. A value
+// out of range (or not a number) fails with one line, "--seeds must be between 1 and 1000" (run() in
+// commands.cpp turns CLI11's "--seeds: must be ..." into that). Both return `opt`.
+CLI::Option* int_range(CLI::Option* opt, std::int64_t lo, std::int64_t hi);
+// A finite real in (lo, hi] (lo_inclusive: [lo, hi]); "inf" and "nan" are refused.
+CLI::Option* real_range(CLI::Option* opt, double lo, double hi, bool lo_inclusive = false);
+
+// The results database, opened for a command. Everything wrong with the file itself is bad input
+// (UsageError, exit 2): read_only and missing ("no database at 'x.db' (run a search or eval first)"),
+// a directory, a folder that does not exist, not SQLite, truncated, another program's database, a newer
+// schema. read_only never creates or changes the file.
+std::unique_ptr<db::Store> open_store(const std::string& path, bool read_only);
 
 }  // namespace actsearch::cli

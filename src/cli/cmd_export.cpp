@@ -12,6 +12,7 @@
 #include "actsearch/grammar/export.hpp"
 #include "candidate_ref.hpp"
 #include "commands.hpp"
+#include "table_format.hpp"
 
 namespace actsearch::cli {
 namespace {
@@ -61,8 +62,6 @@ void write_output(const std::optional<std::string>& path, const std::string& tex
 }
 
 void run_export(const ExportOptions& o) {
-    if (o.format != "cpp" && o.format != "torch" && o.format != "latex" && o.format != "json")
-        throw UsageError(fmt::format("unknown format '{}' (expected cpp, torch, latex or json)", o.format));
     // An expression alone needs no database (pure grammar); JSON adds what is stored if there is one.
     std::unique_ptr<db::Store> store;
     const std::vector<CandidateTarget> targets = select_targets(o.selection, store, o.format == "json", "export");
@@ -76,15 +75,11 @@ void run_export(const ExportOptions& o) {
     std::string text;
     if (o.format == "json") {
         if (targets.size() == 1) {
-            text = candidate_json(store.get(), targets[0]);
+            text = json_text(candidate_json(store.get(), targets[0]));
         } else {
-            text = "[\n";
-            for (std::size_t i = 0; i < targets.size(); ++i) {
-                std::string doc = candidate_json(store.get(), targets[i]);
-                doc.pop_back();   // its newline
-                text += doc + (i + 1 < targets.size() ? ",\n" : "\n");
-            }
-            text += "]\n";
+            Json all = Json::array();
+            for (const CandidateTarget& t : targets) all.push_back(candidate_json(store.get(), t));
+            text = json_text(all);
         }
     } else {
         std::vector<ExportItem> items;
@@ -114,7 +109,9 @@ void add_export_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "export", "Write activations as a C++ header (value and gradient), PyTorch modules, LaTeX, or JSON");
     add_selection_options(cmd, opts->selection);
-    cmd->add_option("--format", opts->format, "cpp, torch, latex or json")->capture_default_str();
+    cmd->add_option("--format", opts->format, "cpp, torch, latex or json")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpp", "torch", "latex", "json"}));
     cmd->add_option("--name", opts->name, "Function name (one function only; default: from the expression, or act_rankN)");
     cmd->add_option("-o,--output", opts->output, "Write to this file instead of stdout");
     cmd->callback([opts] { run_export(*opts); });

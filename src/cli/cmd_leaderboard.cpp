@@ -1,4 +1,6 @@
-// actsearch leaderboard: candidates ranked by mean validation accuracy over seeds.
+// actsearch leaderboard: candidates ranked by mean validation accuracy over seeds, with the 95% interval
+// of each mean and the candidates tied with the best (leaderboard_print.hpp).
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -7,9 +9,11 @@
 #include <fmt/core.h>
 
 #include "candidate_ref.hpp"
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "leaderboard_print.hpp"
 #include "table_format.hpp"
+#include "task_options.hpp"
 
 namespace actsearch::cli {
 namespace {
@@ -26,7 +30,7 @@ struct LeaderboardOptions {
 
 void run_leaderboard(const LeaderboardOptions& o) {
     const OutputFormat format = output_format_from(o.format);
-    auto store = open_for_reading(o.db);
+    auto store = open_store(o.db, /*read_only=*/true);
     db::LeaderboardQuery q;
     q.task = o.task;
     q.run = o.run;
@@ -51,14 +55,15 @@ void add_leaderboard_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "leaderboard", "Candidates ranked by mean validation accuracy over seeds (equivalent expressions share a row)");
     cmd->add_option("--db", opts->db, "Results database")->capture_default_str();
-    cmd->add_option("--task", opts->task, "Only this task");
-    cmd->add_option("--run", opts->run, "Only evaluations made by this run")->check(CLI::PositiveNumber);
+    cmd->add_option("--task", opts->task, "Rank this task only (a search's screen or promotion task)");
+    int_range(cmd->add_option("--run", opts->run, "Only evaluations made by this run"), 1,
+              std::numeric_limits<std::int64_t>::max());
     cmd->add_option("--fidelity", opts->fidelity, "Only this fidelity (as stored, e.g. 'steps=400 width=128 ...')");
-    cmd->add_option("--top", opts->top, "Rows to show (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
-    cmd->add_option("--min-seeds", opts->min_seeds, "Only candidates with at least this many ok seeds")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--format", opts->format, "table, csv or json")->capture_default_str();
+    int_range(cmd->add_option("--top", opts->top, "Rows to show (0: all)")->capture_default_str(), 0, limits::kTop);
+    int_range(cmd->add_option("--min-seeds", opts->min_seeds, "Only candidates with at least this many ok seeds")
+                  ->capture_default_str(),
+              0, limits::kSeeds);
+    add_format_option(cmd, opts->format);
     cmd->callback([opts] { run_leaderboard(*opts); });
 }
 

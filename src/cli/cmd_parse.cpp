@@ -1,5 +1,6 @@
 // actsearch parse EXPR: what the grammar makes of an expression.
 #include <array>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,14 +13,17 @@
 #include "actsearch/grammar/program.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "table_format.hpp"
 
 namespace actsearch::cli {
 namespace {
 
+Cell to_cell(const Json& v) { return v.is_null() ? Cell{} : Cell{v.get<double>()}; }
+
 struct ParseOptions {
     std::string expr;
     std::string notation = "infix";
-    bool json = false;
+    std::string format = "table";
 };
 
 void run_parse(const ParseOptions& o) {
@@ -41,15 +45,30 @@ void run_parse(const ParseOptions& o) {
     program.backward(xs.data(), ones.data(), dys.data(), betas.data(), nbeta ? dbeta.data() : nullptr,
                      ActShape{xs.size(), 1, 1});
 
-    if (o.json) {
-        fmt::print("{{\"input\": \"{}\", \"canonical\": \"{}\", \"structural_hash\": \"{:016x}\", "
-                   "\"fingerprint\": \"{:016x}\", \"valid\": {}, \"invalid_reason\": \"{}\", \"betas\": {}, "
-                   "\"samples\": [",
-                   json_escape(o.expr), json_escape(canon_text), hash, fp.hash, fp.valid ? "true" : "false",
-                   json_escape(fp.reason), nbeta);
+    // f and f' in single precision, written in their shortest float form (as the table shows them).
+    auto real = [](float v) { return std::isfinite(v) ? Json(std::stod(fmt::format("{}", v))) : Json(nullptr); };
+    const OutputFormat format = output_format_from(o.format);
+    if (format == OutputFormat::Json) {
+        Json doc = {{"input", o.expr},
+                    {"canonical", canon_text},
+                    {"structural_hash", fmt::format("{:016x}", hash)},
+                    {"fingerprint", fmt::format("{:016x}", fp.hash)},
+                    {"valid", fp.valid},
+                    {"invalid_reason", fp.reason},
+                    {"betas", nbeta}};
+        Json& samples = doc["samples"] = Json::array();
+        for (std::size_t i = 0; i < xs.size(); ++i) samples.push_back({{"x", real(xs[i])}, {"f", real(ys[i])}, {"df", real(dys[i])}});
+        fmt::print("{}", json_text(doc));
+        return;
+    }
+    if (format == OutputFormat::Csv) {   // one row per sample point, the expression's fields repeated
+        Table t;
+        t.columns = {{"input"}, {"canonical"}, {"structural_hash"}, {"fingerprint"}, {"valid"},
+                     {"betas"}, {"x"},         {"f"},               {"df"}};
         for (std::size_t i = 0; i < xs.size(); ++i)
-            fmt::print("{}{{\"x\": {}, \"f\": {}, \"df\": {}}}", i ? ", " : "", xs[i], ys[i], dys[i]);
-        fmt::print("]}}\n");
+            t.add_row({o.expr, canon_text, fmt::format("{:016x}", hash), fmt::format("{:016x}", fp.hash), fp.valid,
+                       std::int64_t{nbeta}, to_cell(real(xs[i])), to_cell(real(ys[i])), to_cell(real(dys[i]))});
+        fmt::print("{}", render_csv(t));
         return;
     }
     fmt::print("input        {}\n", o.expr);
@@ -71,7 +90,7 @@ void add_parse_command(CLI::App& app) {
         ->required();
     cmd->add_option("--notation", opts->notation, "infix (default) or aquasurf (Act-Bench prefix names)")
         ->capture_default_str();
-    cmd->add_flag("--json", opts->json, "Print one JSON object");
+    add_format_option(cmd, opts->format, "table, csv (one row per sample point) or json (one object)");
     cmd->callback([opts] { run_parse(*opts); });
 }
 

@@ -94,7 +94,8 @@ void add_plot_command(CLI::App& app) {
     auto opts = std::make_shared<PlotOptions>();
     CLI::App* cmd = app.add_subcommand(
         "plot", "Plot activations and their derivatives over [-6, 6] as an SVG (betas at 1; relu and swish faint "
-                "for reference)");
+                "for reference); with nothing selected, the top 5 of the leaderboard");
+    opts->selection.default_top = 5;
     add_selection_options(cmd, opts->selection);
     cmd->add_option("-o,--output", opts->output, "SVG file to write")->capture_default_str();
     cmd->callback([opts] { run_plot(*opts); });

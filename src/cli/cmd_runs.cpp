@@ -4,7 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "candidate_ref.hpp"
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "table_format.hpp"
 
@@ -18,7 +18,7 @@ struct RunsOptions {
 
 void run_runs(const RunsOptions& o) {
     const OutputFormat format = output_format_from(o.format);
-    auto store = open_for_reading(o.db);
+    auto store = open_store(o.db, /*read_only=*/true);
     const auto runs = store->list_runs();
 
     Table t;
@@ -38,7 +38,19 @@ void run_runs(const RunsOptions& o) {
         fmt::print("no runs in '{}'\n", o.db);
         return;
     }
-    fmt::print("{}", render(t, format));
+    if (format != OutputFormat::Json) {
+        fmt::print("{}", render(t, format));
+        return;
+    }
+    // The configuration is a JSON document itself: an object in JSON output (text in CSV), or the
+    // stored text if it does not parse.
+    Json rows = to_json(t);
+    for (Json& row : rows) {
+        const std::string text = row["config"].get<std::string>();
+        Json config = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+        row["config"] = config.is_discarded() ? Json(text) : std::move(config);
+    }
+    fmt::print("{}", render_json(rows));
 }
 
 }  // namespace
@@ -48,7 +60,7 @@ void add_runs_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "runs", "List the runs in a database: status, strategy, space, task, evaluation count and best mean score");
     cmd->add_option("--db", opts->db, "Results database")->capture_default_str();
-    cmd->add_option("--format", opts->format, "table, csv or json")->capture_default_str();
+    add_format_option(cmd, opts->format, "table, csv or json (config as an object)");
     cmd->callback([opts] { run_runs(*opts); });
 }
 

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "mpi_executor.hpp"
 #include "search_driver.hpp"
+#include "task_options.hpp"
 
 namespace actsearch::cli {
 namespace {
@@ -40,6 +41,7 @@ int run(SearchOptions& o) {
     if (mpi_active() && mpi_rank() != 0) c.quiet = true;
     int status = 0;
     try {
+        if (!mpi_active() || mpi_rank() == 0) open_store(c.db, /*read_only=*/false);   // a bad file: exit 2
         status = run_search(c);
     } catch (...) {
         if (!mpi_active()) throw;
@@ -77,22 +79,24 @@ void add_search_command(CLI::App& app) {
     cmd->add_option("--strategy", c.strategy, "exhaustive | rl | random | evolution")->capture_default_str()
         ->check(CLI::IsMember(search::strategy_names()));
     add_task_options(cmd, c.task);
-    cmd->add_option("--budget", c.budget, "Trained candidates (0: no limit)")->capture_default_str();
+    int_range(cmd->add_option("--budget", c.budget, "Trained candidates (0: no limit)")->capture_default_str(), 0,
+              limits::kBudget);
     cmd->add_option("--time-limit", opts->time_limit, "Wall-time limit, e.g. 30m, 2h, 1h30m");
-    cmd->add_option("--seeds", c.seeds, "Seeds per candidate")->capture_default_str()->check(CLI::PositiveNumber);
-    cmd->add_option("--threads", c.threads, "Candidates trained at once (default: all cores)")
-        ->check(CLI::NonNegativeNumber);
+    int_range(cmd->add_option("--seeds", c.seeds, "Seeds per candidate")->capture_default_str(), 1, limits::kSeeds);
+    int_range(cmd->add_option("--threads", c.threads, "Candidates trained at once (default: all cores)"), 0,
+              limits::kThreads);
     cmd->add_option("--db", c.db, "Results database")->capture_default_str();
     cmd->add_option("--resume", opts->resume, "Continue this run (the same command again also resumes)");
     cmd->add_flag("--new-run", c.new_run, "Start a new run even if one with this configuration exists");
     cmd->add_option("--seed", c.seed, "Search seed (also the first training seed)")->capture_default_str();
-    cmd->add_option("--round", c.batch, "Candidates proposed per round (default: the strategy's batch, at least 2x threads)");
-    cmd->add_option("--promote", c.promote, "Re-evaluate the best K at higher fidelity (0: none)")
-        ->capture_default_str();
+    int_range(cmd->add_option("--round", c.batch, "Candidates proposed per round (default: the strategy's batch, at least 2x threads)"),
+              0, limits::kRound);
+    int_range(cmd->add_option("--promote", c.promote, "Re-evaluate the best K at higher fidelity (0: none)")
+                  ->capture_default_str(), 0, limits::kPromote);
     add_task_options(cmd, c.promote_task, "promote-", "fmnist-cnn");
-    cmd->add_option("--promote-seeds", c.promote_seeds, "Seeds per promoted candidate")->capture_default_str()
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--top", c.top, "Rows of the final leaderboard")->capture_default_str();
+    int_range(cmd->add_option("--promote-seeds", c.promote_seeds, "Seeds per promoted candidate")->capture_default_str(),
+              1, limits::kSeeds);
+    int_range(cmd->add_option("--top", c.top, "Rows of the final leaderboard")->capture_default_str(), 0, limits::kTop);
     cmd->add_flag("--quiet", c.quiet, "No progress or summary");
     cmd->callback([opts] {
         const int status = run(*opts);

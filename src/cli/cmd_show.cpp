@@ -1,5 +1,7 @@
-// actsearch show ID|EXPR: everything recorded about one candidate and its equivalents.
+// actsearch show ID|EXPR... | --rank N | --top N: everything recorded about candidates and their
+// equivalents.
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -8,14 +10,14 @@
 
 #include "candidate_ref.hpp"
 #include "commands.hpp"
+#include "leaderboard_stats.hpp"
 #include "table_format.hpp"
 
 namespace actsearch::cli {
 namespace {
 
 struct ShowOptions {
-    std::string candidate;
-    std::string db = kDefaultDb;
+    CandidateSelection selection;
     std::string format = "table";
 };
 
@@ -42,60 +44,29 @@ Table scores_table(db::Store& store, std::int64_t candidate) {
     q.top = 0;
     q.min_seeds = 0;
     Table t;
-    t.columns = {{"task"},
-                 {"fidelity"},
-                 {"mean", Align::Right, 4},
-                 {"std", Align::Right, 4},
-                 {"seeds", Align::Right},
-                 {"ok", Align::Right},
-                 {"diverged", Align::Right},
-                 {"invalid", Align::Right},
-                 {"other", Align::Right},
+    t.columns = {{"task"}, {"fidelity"}, {"mean", Align::Right, 4}, {"std", Align::Right, 4},
+                 {"seeds", Align::Right}, {"95% ci", Align::Right}, {"ok", Align::Right},
+                 {"diverged", Align::Right}, {"invalid", Align::Right}, {"other", Align::Right},
                  {"best_run", Align::Right}};
     for (const db::LeaderboardRow& r : store.leaderboard(q)) {
-        t.add_row({r.task, r.fidelity, r.mean, r.n_ok > 0 ? Cell{r.stddev} : Cell{}, r.seeds, r.n_ok,
+        const auto ci = mean_interval(r.mean, r.stddev, r.n_ok);
+        t.add_row({r.task, r.fidelity, r.mean, r.n_ok > 1 ? Cell{r.stddev} : Cell{}, r.seeds,
+                   ci ? Cell{fmt::format("{:.4f}-{:.4f}", ci->low, ci->high)} : Cell{std::string("?")}, r.n_ok,
                    r.n_diverged, r.n_invalid, r.n_other, r.best_run > 0 ? Cell{r.best_run} : Cell{}});
     }
     return t;
 }
 
-void run_show(const ShowOptions& o) {
-    const OutputFormat format = output_format_from(o.format);
-    auto store = open_for_reading(o.db);
-    CandidateTarget t;
-    if (is_id(o.candidate)) {
-        std::int64_t id = 0;
-        try {
-            id = std::stoll(o.candidate);
-        } catch (const std::out_of_range&) {
-            throw UsageError(fmt::format("no candidate with id {} in '{}'", o.candidate, o.db));
-        }
-        t = target_from_id(*store, id);
-    } else {
-        t = target_from_expression(o.candidate, store.get());
-        if (!t.stored)
-            throw UsageError(fmt::format("'{}' is not in '{}' (no candidate with this canonical form or an "
-                                         "equivalent fingerprint)",
-                                         t.text, o.db));
-    }
+void print_page(db::Store& store, const CandidateTarget& t) {
     const db::CandidateRecord& c = *t.stored;
-
-    if (format == OutputFormat::Json) {
-        fmt::print("{}", candidate_json(store.get(), t));
-        return;
-    }
-    if (format == OutputFormat::Csv) {
-        fmt::print("{}", render_csv(evaluations_table(*store, c.id)));
-        return;
-    }
-
     if (!t.note.empty()) fmt::print("{}\n\n", t.note);
+    if (t.rank > 0) fmt::print("rank {}\n", t.rank);
     fmt::print("candidate {}  {}\n", c.id, c.expr);
     fmt::print("  structural hash {:016x}, fingerprint {:016x}, {}\n", c.structural_hash, c.fingerprint,
                c.valid ? "valid" : "INVALID: " + c.invalid_reason);
     // A search can find dozens of spellings of one function; the JSON output lists them all.
     constexpr std::size_t kMaxEquivalentsShown = 10;
-    const auto equivalents = store->equivalents_of(c.id);
+    const auto equivalents = store.equivalents_of(c.id);
     for (std::size_t i = 0; i < equivalents.size() && i < kMaxEquivalentsShown; ++i) {
         const db::CandidateRecord& e = equivalents[i];
         const bool is_rep = c.representative && *c.representative == e.id;
@@ -106,13 +77,70 @@ void run_show(const ShowOptions& o) {
                    equivalents.size() - kMaxEquivalentsShown);
     if (c.representative) fmt::print("  (its results are its representative's)\n");
 
-    const Table scores = scores_table(*store, c.id);
+    const Table scores = scores_table(store, c.id);
     if (scores.rows.empty()) {
         fmt::print("\nno evaluations\n");
         return;
     }
     fmt::print("\nscores\n{}", render_text(scores));
-    fmt::print("\nevaluations\n{}", render_text(evaluations_table(*store, c.id)));
+    fmt::print("\nevaluations\n{}", render_text(evaluations_table(store, c.id)));
+}
+
+void run_show(ShowOptions o) {
+    const OutputFormat format = output_format_from(o.format);
+    CandidateSelection& s = o.selection;
+    // Digits name a stored candidate; anything else is an expression.
+    std::vector<std::string> exprs;
+    for (const std::string& e : s.exprs) {
+        if (!is_id(e)) {
+            exprs.push_back(e);
+            continue;
+        }
+        std::int64_t id = 0;
+        try {
+            id = std::stoll(e);
+        } catch (const std::out_of_range&) {
+            id = 0;   // no such id: reported below like any other
+        }
+        s.ids.push_back(id);
+    }
+    s.exprs = exprs;
+    // Only stored candidates have something to show: the database is needed whatever was selected.
+    std::unique_ptr<db::Store> store = open_for_reading(s.db);
+    const std::vector<CandidateTarget> targets = select_targets(s, store, true, "show");
+    for (const CandidateTarget& t : targets) {
+        if (t.stored) continue;
+        throw UsageError(fmt::format("'{}' is not in '{}' (no candidate with this canonical form or an equivalent "
+                                     "fingerprint): `actsearch leaderboard{}` lists the stored candidates; "
+                                     "`actsearch eval '{}'{}` adds it",
+                                     t.text, s.db, db_option(s.db), t.text, db_option(s.db)));
+    }
+
+    if (format == OutputFormat::Json) {
+        if (targets.size() == 1) {
+            fmt::print("{}", json_text(candidate_json(store.get(), targets[0])));
+            return;
+        }
+        Json all = Json::array();
+        for (const CandidateTarget& t : targets) all.push_back(candidate_json(store.get(), t));
+        fmt::print("{}", json_text(all));
+        return;
+    }
+    if (format == OutputFormat::Csv) {   // the evaluations of every selected candidate, one header
+        Table all;
+        for (const CandidateTarget& t : targets) {
+            Table one = evaluations_table(*store, t.stored->id);
+            all.columns = one.columns;
+            for (auto& row : one.rows) all.rows.push_back(std::move(row));
+        }
+        if (all.columns.empty()) all.columns = evaluations_table(*store, 0).columns;
+        fmt::print("{}", render_csv(all));
+        return;
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (i > 0) fmt::print("\n\n");
+        print_page(*store, targets[i]);
+    }
 }
 
 }  // namespace
@@ -120,14 +148,12 @@ void run_show(const ShowOptions& o) {
 void add_show_command(CLI::App& app) {
     auto opts = std::make_shared<ShowOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "show", "Every evaluation of one candidate and its equivalents, with its scores per task and fidelity");
-    cmd->add_option("candidate", opts->candidate,
-                    "A candidate id (digits only) or an expression, looked up by canonical form and else by "
-                    "functional fingerprint")
-        ->required();
-    cmd->add_option("--db", opts->db, "Results database")->capture_default_str();
-    cmd->add_option("--format", opts->format, "table, csv (the evaluations) or json (everything)")
-        ->capture_default_str();
+        "show", "Every evaluation of candidates and their equivalents, with their scores per task and fidelity");
+    add_selection_options(cmd, opts->selection);
+    cmd->get_option("expr")->description(
+        "Candidate ids (digits only) or expressions, looked up by canonical form and else by functional "
+        "fingerprint");
+    add_format_option(cmd, opts->format, "table, csv (the evaluations) or json (everything)");
     cmd->callback([opts] { run_show(*opts); });
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -9,6 +11,17 @@
 namespace actsearch::cli {
 
 const char* version() noexcept { return ACTSEARCH_VERSION; }
+
+std::string usage_message(std::string message) {
+    // The range checks (cli_util.hpp) say "must be ..."; CLI11 puts the option's name and a colon first.
+    if (const auto colon = message.find(": must be "); colon != std::string::npos && message.rfind("--", 0) == 0)
+        message.erase(colon, 1);
+    // CLI11's own messages may span lines (e.g. a list of choices): one line on stderr.
+    for (char& c : message)
+        if (c == '\n') c = ' ';
+    while (!message.empty() && message.back() == ' ') message.pop_back();
+    return message;
+}
 
 int run(int argc, char** argv) {
     CLI::App app{"actsearch: automated activation-function search (after Ramachandran, Zoph & Le, 2017).\n"
@@ -30,6 +43,19 @@ int run(int argc, char** argv) {
     add_plot_command(app);
     add_fidelity_command(app);
 
+    // The first word that is not an option names the command (the program itself has only --help and
+    // --version).
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        if (word.empty() || word[0] == '-') continue;
+        const auto known = app.get_subcommands([&](CLI::App* sub) { return sub->check_name(std::string(word)); });
+        if (known.empty()) {
+            fmt::print(stderr, "error: unknown command '{}'; see actsearch --help\n", word);
+            return 2;
+        }
+        break;
+    }
+
     try {
         app.parse(argc, argv);
         return 0;
@@ -41,8 +67,11 @@ int run(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // Usage errors: one line, exit status 2 whatever CLI11 would have chosen.
-        fmt::print(stderr, "error: {}\n", e.what());
-        if (app.get_subcommands().empty()) fmt::print(stderr, "run 'actsearch --help' for the commands\n");
+        if (app.get_subcommands().empty()) {
+            fmt::print(stderr, "error: no command given; see actsearch --help\n");
+            return 2;
+        }
+        fmt::print(stderr, "error: {}\n", usage_message(e.what()));
         return 2;
     } catch (const ReportedError& e) {
         return e.status;

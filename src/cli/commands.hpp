@@ -32,6 +32,10 @@ void add_export_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app);
 
+// A CLI11 error message as one line: "--seeds: must be between 1 and 1000" -> "--seeds must be between 1
+// and 1000"; line breaks become spaces.
+std::string usage_message(std::string message);
+
 // Sets up the app, parses, runs the chosen command; returns the process exit status.
 int run(int argc, char** argv);
 

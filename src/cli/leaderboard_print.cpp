@@ -10,7 +10,31 @@
 
 #include <fmt/format.h>
 
+#include "leaderboard_stats.hpp"
+
 namespace actsearch::cli {
+namespace {
+
+constexpr const char* kLegend =
+    "95% ci: Student t interval of the mean over seeds; tie: not distinguishable from the best (Welch's "
+    "t-test, 5%); ?: needs two ok seeds";
+
+Cell tie_text(Tie t) {
+    switch (t) {
+        case Tie::Best: return std::string("best");
+        case Tie::Yes: return std::string("yes");
+        case Tie::No: return std::string("no");
+        case Tie::Unknown: break;
+    }
+    return std::string("?");
+}
+
+Cell tie_value(Tie t) {   // CSV and JSON: true (the best too), false, or missing when unknown
+    if (t == Tie::Unknown) return Cell{};
+    return t != Tie::No;
+}
+
+}  // namespace
 
 std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, OutputFormat format) {
     if (rows.empty() && format == OutputFormat::Table) return "";
@@ -23,11 +47,19 @@ std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, Outp
     const bool machine = format != OutputFormat::Table;
     const bool show_task = machine || tasks.size() > 1;
     const bool show_fidelity = machine || fidelities.size() > 1;
+    const std::vector<RowStats> stats = leaderboard_stats(rows);
 
     Table t;
     t.columns = {{"rank", Align::Right}, {"mean", Align::Right, 4}, {"std", Align::Right, 4},
-                 {"seeds", Align::Right}, {"ok", Align::Right},     {"diverged", Align::Right},
-                 {"invalid", Align::Right}, {"other", Align::Right}};
+                 {"seeds", Align::Right}};
+    if (machine) {
+        t.columns.push_back({"ci_low", Align::Right});
+        t.columns.push_back({"ci_high", Align::Right});
+    } else {
+        t.columns.push_back({"95% ci", Align::Right});
+    }
+    t.columns.push_back({"tie", Align::Left});
+    for (const char* c : {"ok", "diverged", "invalid", "other"}) t.columns.push_back({c, Align::Right});
     if (show_task) t.columns.push_back({"task"});
     if (show_fidelity) t.columns.push_back({"fidelity"});
     t.columns.push_back({"id", Align::Right});
@@ -37,14 +69,25 @@ std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, Outp
     }
     t.columns.push_back({"expression"});
 
-    std::int64_t rank = 0;
-    for (const auto& r : rows) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const db::LeaderboardRow& r = rows[i];
+        const RowStats& s = stats[i];
         std::vector<Cell> row;
         row.reserve(t.columns.size());
-        row.emplace_back(++rank);
+        row.emplace_back(static_cast<std::int64_t>(i + 1));
         row.emplace_back(r.mean);
-        row.push_back(r.n_ok > 0 ? Cell{r.stddev} : Cell{});
-        for (std::int64_t v : {r.seeds, r.n_ok, r.n_diverged, r.n_invalid, r.n_other}) row.emplace_back(v);
+        // One value has no spread: its std is unknown, not zero.
+        row.push_back(r.n_ok > 1 ? Cell{r.stddev} : Cell{});
+        row.emplace_back(r.seeds);
+        if (machine) {
+            row.push_back(s.ci ? Cell{s.ci->low} : Cell{});
+            row.push_back(s.ci ? Cell{s.ci->high} : Cell{});
+            row.push_back(tie_value(s.tie));
+        } else {
+            row.push_back(s.ci ? Cell{fmt::format("{:.4f}-{:.4f}", s.ci->low, s.ci->high)} : Cell{std::string("?")});
+            row.push_back(tie_text(s.tie));
+        }
+        for (std::int64_t v : {r.n_ok, r.n_diverged, r.n_invalid, r.n_other}) row.emplace_back(v);
         if (show_task) row.emplace_back(r.task);
         if (show_fidelity) row.emplace_back(r.fidelity);
         row.emplace_back(r.candidate);
@@ -53,15 +96,20 @@ std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, Outp
             row.emplace_back(r.equivalents);
             row.emplace_back(r.expr);
         } else {
-            row.emplace_back(r.equivalents > 0 ? fmt::format("{}  (+{} equivalent{})", r.expr, r.equivalents, r.equivalents == 1 ? "" : "s") : r.expr);
+            row.emplace_back(r.equivalents > 0 ? fmt::format("{}  (+{} equivalent{})", r.expr, r.equivalents,
+                                                             r.equivalents == 1 ? "" : "s")
+                                               : r.expr);
         }
         t.add_row(std::move(row));
     }
     std::string text = render(t, format);
-    if (format == OutputFormat::Table && (!show_task || !show_fidelity)) {
-        std::string caption = !show_task ? "task " + rows.front().task : "";
-        if (!show_fidelity) caption += (caption.empty() ? "fidelity " : ", fidelity ") + rows.front().fidelity;
-        text = caption + "\n" + text;
+    if (format == OutputFormat::Table) {
+        if (!show_task || !show_fidelity) {
+            std::string caption = !show_task ? "task " + rows.front().task : "";
+            if (!show_fidelity) caption += (caption.empty() ? "fidelity " : ", fidelity ") + rows.front().fidelity;
+            text = caption + "\n" + text;
+        }
+        text += std::string(kLegend) + "\n";
     }
     return text;
 }

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "cli_util.hpp"
 #include "commands.hpp"
 
 namespace actsearch::cli {
@@ -17,6 +17,19 @@ OutputFormat output_format_from(const std::string& name) {
     if (name == "json") return OutputFormat::Json;
     throw UsageError(fmt::format("unknown format '{}' (expected table, csv or json)", name));
 }
+
+void add_format_option(CLI::App* cmd, std::string& format, const std::string& help) {
+    CLI::Option* opt = cmd->add_option("--format", format, help)
+                           ->capture_default_str()
+                           ->check(CLI::IsMember({"table", "csv", "json"}));
+    cmd->add_flag_callback("--json", [&format] { format = "json"; }, "Same as --format json")->excludes(opt);
+}
+
+std::string json_text(const Json& doc) {
+    return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + '\n';
+}
+
+std::string json_line(const Json& doc) { return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 void Table::add_row(std::vector<Cell> row) {
     if (row.size() != columns.size())
@@ -37,14 +50,16 @@ std::string text_cell(const Cell& c, const Column& col) {
     if (is_missing(c)) return "-";
     if (const auto* i = std::get_if<std::int64_t>(&c)) return fmt::format("{}", *i);
     if (const auto* d = std::get_if<double>(&c)) return fmt::format("{:.{}f}", *d, col.precision);
+    if (const auto* b = std::get_if<bool>(&c)) return *b ? "yes" : "no";
     return std::get<std::string>(c);
 }
 
-// Cell text for CSV and JSON scalars: full precision, shortest round trip.
+// Cell text for CSV: full precision, shortest round trip.
 std::string exact_cell(const Cell& c) {
     if (is_missing(c)) return "";
     if (const auto* i = std::get_if<std::int64_t>(&c)) return fmt::format("{}", *i);
     if (const auto* d = std::get_if<double>(&c)) return fmt::format("{}", *d);
+    if (const auto* b = std::get_if<bool>(&c)) return *b ? "true" : "false";
     return std::get<std::string>(c);
 }
 
@@ -58,13 +73,15 @@ std::string csv_field(const std::string& s) {
     return quoted + '"';
 }
 
-std::string json_cell(const Cell& c) {
-    if (is_missing(c)) return "null";
-    if (std::holds_alternative<std::string>(c)) return fmt::format("\"{}\"", json_escape(std::get<std::string>(c)));
-    return exact_cell(c);
-}
-
 }  // namespace
+
+Json to_json(const Cell& c) {
+    if (is_missing(c)) return nullptr;
+    if (const auto* i = std::get_if<std::int64_t>(&c)) return *i;
+    if (const auto* d = std::get_if<double>(&c)) return *d;
+    if (const auto* b = std::get_if<bool>(&c)) return *b;
+    return std::get<std::string>(c);
+}
 
 std::string render_text(const Table& t) {
     std::vector<std::vector<std::string>> cells;
@@ -115,19 +132,27 @@ std::string render_csv(const Table& t) {
     return text;
 }
 
-std::string render_json(const Table& t) {
-    if (t.rows.empty()) return "[]\n";
+Json to_json(const Table& t) {
+    Json array = Json::array();
+    for (const auto& row : t.rows) {
+        Json object = Json::object();
+        for (std::size_t j = 0; j < t.columns.size(); ++j) object[t.columns[j].name] = to_json(row[j]);
+        array.push_back(std::move(object));
+    }
+    return array;
+}
+
+std::string render_json(const Json& array) {
+    if (!array.is_array() || array.empty()) return json_text(array);
     std::string text = "[\n";
-    for (std::size_t i = 0; i < t.rows.size(); ++i) {
-        text += "  {";
-        for (std::size_t j = 0; j < t.columns.size(); ++j) {
-            if (j > 0) text += ", ";
-            text += fmt::format("\"{}\": {}", json_escape(t.columns[j].name), json_cell(t.rows[i][j]));
-        }
-        text += i + 1 < t.rows.size() ? "},\n" : "}\n";
+    for (std::size_t i = 0; i < array.size(); ++i) {
+        text += "  " + json_line(array[i]);
+        text += i + 1 < array.size() ? ",\n" : "\n";
     }
     return text + "]\n";
 }
+
+std::string render_json(const Table& t) { return render_json(to_json(t)); }
 
 std::string render(const Table& t, OutputFormat format) {
     switch (format) {
@@ -136,119 +161,6 @@ std::string render(const Table& t, OutputFormat format) {
         case OutputFormat::Table: break;
     }
     return render_text(t);
-}
-
-std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : "null"; }
-
-void JsonWriter::newline() {
-    out_ += '\n';
-    out_.append(2 * stack_.size(), ' ');
-}
-
-void JsonWriter::before_value() {
-    if (done_) throw std::logic_error("JSON document already complete");
-    if (stack_.empty()) return;
-    Level& level = stack_.back();
-    if (level.object) {
-        if (!level.key_pending) throw std::logic_error("JSON object value without a key");
-        level.key_pending = false;
-        return;
-    }
-    if (level.items++ > 0) out_ += ',';
-    newline();
-}
-
-JsonWriter& JsonWriter::key(std::string_view k) {
-    if (stack_.empty() || !stack_.back().object || stack_.back().key_pending)
-        throw std::logic_error("JSON key outside an object or after another key");
-    Level& level = stack_.back();
-    if (level.items++ > 0) out_ += ',';
-    newline();
-    out_ += fmt::format("\"{}\": ", json_escape(k));
-    level.key_pending = true;
-    return *this;
-}
-
-JsonWriter& JsonWriter::begin_object() {
-    before_value();
-    out_ += '{';
-    stack_.push_back({true});
-    return *this;
-}
-
-JsonWriter& JsonWriter::begin_array() {
-    before_value();
-    out_ += '[';
-    stack_.push_back({false});
-    return *this;
-}
-
-JsonWriter& JsonWriter::end_object() {
-    if (stack_.empty() || !stack_.back().object || stack_.back().key_pending)
-        throw std::logic_error("unbalanced JSON object");
-    const bool empty = stack_.back().items == 0;
-    stack_.pop_back();
-    if (!empty) newline();
-    out_ += '}';
-    done_ = stack_.empty();
-    return *this;
-}
-
-JsonWriter& JsonWriter::end_array() {
-    if (stack_.empty() || stack_.back().object) throw std::logic_error("unbalanced JSON array");
-    const bool empty = stack_.back().items == 0;
-    stack_.pop_back();
-    if (!empty) newline();
-    out_ += ']';
-    done_ = stack_.empty();
-    return *this;
-}
-
-JsonWriter& JsonWriter::value(std::string_view s) {
-    before_value();
-    out_ += fmt::format("\"{}\"", json_escape(s));
-    done_ = stack_.empty();
-    return *this;
-}
-
-JsonWriter& JsonWriter::value(std::int64_t v) {
-    before_value();
-    out_ += fmt::format("{}", v);
-    done_ = stack_.empty();
-    return *this;
-}
-
-JsonWriter& JsonWriter::value(double v) {
-    before_value();
-    out_ += json_number(v);
-    done_ = stack_.empty();
-    return *this;
-}
-
-JsonWriter& JsonWriter::value(bool v) {
-    before_value();
-    out_ += v ? "true" : "false";
-    done_ = stack_.empty();
-    return *this;
-}
-
-JsonWriter& JsonWriter::null() {
-    before_value();
-    out_ += "null";
-    done_ = stack_.empty();
-    return *this;
-}
-
-JsonWriter& JsonWriter::value(const Cell& c) {
-    if (is_missing(c)) return null();
-    if (const auto* i = std::get_if<std::int64_t>(&c)) return value(*i);
-    if (const auto* d = std::get_if<double>(&c)) return value(*d);
-    return value(std::get<std::string>(c));
-}
-
-std::string JsonWriter::str() const {
-    if (!done_) throw std::logic_error("JSON document incomplete");
-    return out_ + '\n';
 }
 
 }  // namespace actsearch::cli

@@ -1,12 +1,15 @@
-// Report output: one Table rendered as aligned text, CSV or JSON, and a small JSON writer for nested
-// documents (export --format json).
+// Report output: one Table rendered as aligned text, CSV or JSON (through nlohmann-json), and the
+// --format option every listing command shares.
 #pragma once
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <variant>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace CLI { class App; }
 
 namespace actsearch::cli {
 
@@ -15,10 +18,24 @@ enum class OutputFormat { Table, Csv, Json };
 // "table" / "csv" / "json"; UsageError otherwise.
 OutputFormat output_format_from(const std::string& name);
 
+// Adds --format table|csv|json (checked by CLI11) and --json, an alias of --format json.
+void add_format_option(CLI::App* cmd, std::string& format, const std::string& help = "table, csv or json");
+
+// JSON documents keep their keys in the order they were written.
+using Json = nlohmann::ordered_json;
+
+// Two-space indented text with a final newline; invalid UTF-8 in strings is replaced, never thrown on.
+// Non-finite numbers are null (nlohmann writes them so: JSON has no NaN or infinity).
+std::string json_text(const Json& doc);
+// One line, no newline.
+std::string json_line(const Json& doc);
+
 // A missing value (shown as "-", an empty CSV field, JSON null), an integer, a real number (printed
-// with the column's precision in tables, in full in CSV and JSON; NaN and inf are missing values) or
-// text.
-using Cell = std::variant<std::monostate, std::int64_t, double, std::string>;
+// with the column's precision in tables, in full in CSV and JSON; NaN and inf are missing values),
+// text, or a truth value (yes/no in tables, true/false in CSV and JSON).
+using Cell = std::variant<std::monostate, std::int64_t, double, std::string, bool>;
+
+Json to_json(const Cell& c);
 
 enum class Align { Left, Right };
 
@@ -39,47 +56,11 @@ struct Table {
 std::string render_text(const Table& t);
 // RFC 4180: a header line, fields quoted when they contain a comma, quote or line break.
 std::string render_csv(const Table& t);
-// An array of objects, one per row, keyed by column name; one object per line.
+// An array of objects, one per row, keyed by column name.
+Json to_json(const Table& t);
+// to_json(t) as text: one object per line.
 std::string render_json(const Table& t);
+std::string render_json(const Json& array);   // any array, one element per line
 std::string render(const Table& t, OutputFormat format);
-
-// A JSON number, or null when not finite (JSON has no NaN or infinity); shortest round-trip form.
-std::string json_number(double v);
-
-// Writes nested JSON with two-space indentation. Keys and values must alternate correctly inside
-// objects; misuse throws std::logic_error.
-class JsonWriter {
-public:
-    JsonWriter& begin_object();
-    JsonWriter& end_object();
-    JsonWriter& begin_array();
-    JsonWriter& end_array();
-    JsonWriter& key(std::string_view k);
-    JsonWriter& value(std::string_view s);
-    JsonWriter& value(const char* s) { return value(std::string_view(s)); }
-    JsonWriter& value(const std::string& s) { return value(std::string_view(s)); }
-    JsonWriter& value(std::int64_t v);
-    JsonWriter& value(int v) { return value(static_cast<std::int64_t>(v)); }
-    JsonWriter& value(double v);
-    JsonWriter& value(bool v);
-    JsonWriter& null();
-    JsonWriter& value(const Cell& c);
-
-    // The document, with a final newline; throws std::logic_error if it is not complete.
-    std::string str() const;
-
-private:
-    void before_value();
-    void newline();
-
-    std::string out_;
-    struct Level {
-        bool object;
-        int items = 0;
-        bool key_pending = false;
-    };
-    std::vector<Level> stack_;
-    bool done_ = false;
-};
 
 }  // namespace actsearch::cli

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli_util.hpp"
 #include "commands.hpp"
 
 namespace actsearch::cli {
@@ -16,33 +17,36 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
     cmd->add_option("--" + prefix + "task", o.task,
                     what + "Proxy task: " + fmt::format("{}", fmt::join(engine::task_names(), ", ")))
         ->capture_default_str();
-    cmd->add_option("--" + prefix + "steps", o.fidelity.steps, what + "Training steps (default: the task's)")
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--" + prefix + "width", o.fidelity.width, what + "Hidden units / base channels")
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--" + prefix + "depth", o.fidelity.depth, what + "Hidden layers / blocks per stage")
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--" + prefix + "lr", o.fidelity.lr, what + "SGD learning rate")->check(CLI::PositiveNumber);
-    cmd->add_option("--" + prefix + "batch", o.fidelity.batch, what + "Batch size")->check(CLI::PositiveNumber);
+    int_range(cmd->add_option("--" + prefix + "steps", o.fidelity.steps, what + "Training steps (default: the task's)"),
+              1, limits::kSteps);
+    int_range(cmd->add_option("--" + prefix + "width", o.fidelity.width, what + "Hidden units / base channels"), 1,
+              limits::kWidth);
+    int_range(cmd->add_option("--" + prefix + "depth", o.fidelity.depth, what + "Hidden layers / blocks per stage"),
+              1, limits::kDepth);
+    real_range(cmd->add_option("--" + prefix + "lr", o.fidelity.lr, what + "SGD learning rate"), 0, limits::kLr);
+    int_range(cmd->add_option("--" + prefix + "batch", o.fidelity.batch, what + "Batch size"), 1, limits::kBatch);
     static const std::map<std::string, engine::Schedule> kSchedules{{"constant", engine::Schedule::Constant},
                                                                     {"cosine", engine::Schedule::Cosine}};
     cmd->add_option("--" + prefix + "schedule", o.fidelity.schedule,
                     what + "Learning-rate schedule after the warm-up: constant or cosine (decay to 0)")
         ->transform(CLI::CheckedTransformer(kSchedules, CLI::ignore_case));
-    cmd->add_option("--" + prefix + "warmup", o.fidelity.warmup, what + "Linear warm-up steps (0: none)")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--" + prefix + "downsample", o.fidelity.downsample,
-                    what + "Average-pool the images by this factor before training (1: full size)")
-        ->check(CLI::Range(1, 8));
-    cmd->add_option("--" + prefix + "val", o.fidelity.val,
-                    what + "Score only the first N validation images (0: the whole split)")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--" + prefix + "wd", o.fidelity.wd, what + "Weight decay (0: none)")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--" + prefix + "clip", o.fidelity.clip, what + "Clip the gradient's global norm to this (0: none)")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--" + prefix + "recal", o.fidelity.recal,
-                    what + "Recompute batch-norm statistics over this many training batches after training (0: none)")
-        ->check(CLI::NonNegativeNumber);
+    int_range(cmd->add_option("--" + prefix + "warmup", o.fidelity.warmup, what + "Linear warm-up steps (0: none)"),
+              0, limits::kSteps);
+    int_range(cmd->add_option("--" + prefix + "downsample", o.fidelity.downsample,
+                              what + "Average-pool the images by this factor before training (1: full size)"),
+              1, 8);
+    int_range(cmd->add_option("--" + prefix + "val", o.fidelity.val,
+                              what + "Score only the first N validation images (0: the whole split)"),
+              0, limits::kValidation);
+    real_range(cmd->add_option("--" + prefix + "wd", o.fidelity.wd, what + "Weight decay (0: none)"), 0,
+               limits::kWeightDecay, /*lo_inclusive=*/true);
+    real_range(cmd->add_option("--" + prefix + "clip", o.fidelity.clip,
+                               what + "Clip the gradient's global norm to this (0: none)"),
+               0, limits::kClip, /*lo_inclusive=*/true);
+    int_range(cmd->add_option("--" + prefix + "recal", o.fidelity.recal,
+                              what + "Recompute batch-norm statistics over this many training batches after training "
+                                     "(0: none)"),
+              0, limits::kRecal);
     cmd->add_option("--" + prefix + "data-dir", o.data_dir,
                     what + "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
                            "the folder of data_batch_*.bin)");

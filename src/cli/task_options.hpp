@@ -1,6 +1,7 @@
 // The --task / fidelity options shared by eval and search.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "actsearch/engine/evaluate.hpp"
@@ -8,6 +9,27 @@
 namespace CLI { class App; }
 
 namespace actsearch::cli {
+
+// Upper bounds of the size-like options, checked (int_range / real_range in cli_util.hpp) before
+// anything is allocated. Generous for a CPU: the defaults are 100-1000 times smaller.
+namespace limits {
+inline constexpr std::int64_t kSteps = 1'000'000;
+inline constexpr std::int64_t kWidth = 1024;      // hidden units / base channels
+inline constexpr std::int64_t kDepth = 16;        // hidden layers / blocks per stage
+inline constexpr std::int64_t kBatch = 4096;
+inline constexpr std::int64_t kValidation = 1'000'000;   // validation images scored
+inline constexpr double kLr = 10;
+inline constexpr double kWeightDecay = 1;
+inline constexpr double kClip = 1e6;
+inline constexpr std::int64_t kRecal = 1000;      // batches
+inline constexpr std::int64_t kSeeds = 1000;      // seeds of one candidate
+inline constexpr std::int64_t kThreads = 1024;    // 0: all cores
+inline constexpr std::int64_t kBudget = 1'000'000'000;   // 0: no limit
+inline constexpr std::int64_t kRound = 100'000;   // candidates proposed per round
+inline constexpr std::int64_t kTop = 1'000'000;   // rows of a leaderboard (0: all)
+inline constexpr std::int64_t kPromote = 1000;    // candidates promoted
+inline constexpr std::int64_t kListed = 1'000'000'000;
+}  // namespace limits
 
 struct TaskOptions {
     std::string task = "fmnist-mlp";

@@ -90,11 +90,99 @@ TEST(Cli, HelpAndVersion) {
     EXPECT_NE(r.out.find("--promote-task"), std::string::npos);
     r = run_binary({"frobnicate"}, dir.path());
     EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.err, "error: unknown command 'frobnicate'; see actsearch --help\n");
+    r = run_binary({}, dir.path());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.err, "error: no command given; see actsearch --help\n");
+}
+
+// Issue 15, item 3: size-like options have upper bounds, checked before anything is allocated or
+// trained; item 4: one short line that names the option and its range, exit status 2.
+TEST(Cli, OptionLimitsFailAtOnceWithOneLine) {
+    TempDir dir;
+    const fs::path db = dir.path() / "limits.db";
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    };
+    const std::vector<Case> cases = {
+        {{"eval", "x", "--task", "synthetic", "--batch", "1000000000"}, "--batch must be between 1 and 4096"},
+        {{"eval", "x", "--task", "synthetic", "--width", "1000000000"}, "--width must be between 1 and 1024"},
+        {{"eval", "x", "--task", "synthetic", "--seeds", "1000000000"}, "--seeds must be between 1 and 1000"},
+        {{"eval", "x", "--task", "synthetic", "--seeds", "0"}, "--seeds must be between 1 and 1000"},
+        {{"eval", "x", "--task", "synthetic", "--steps", "0"}, "--steps must be between 1 and 1000000"},
+        {{"eval", "x", "--task", "synthetic", "--width", "0"}, "--width must be between 1 and 1024"},
+        {{"eval", "x", "--task", "synthetic", "--depth", "99"}, "--depth must be between 1 and 16"},
+        {{"eval", "x", "--task", "synthetic", "--threads", "-1"}, "--threads must be between 0 and 1024"},
+        {{"eval", "x", "--task", "synthetic", "--lr", "inf"}, "--lr must be a number above 0 and at most 10"},
+        {{"eval", "x", "--task", "synthetic", "--lr", "nan"}, "--lr must be a number above 0 and at most 10"},
+        {{"eval", "x", "--task", "synthetic", "--lr", "0"}, "--lr must be a number above 0 and at most 10"},
+        {{"eval", "x", "--task", "synthetic", "--seeds", "two"}, "--seeds must be an integer between 1 and 1000"},
+        {{"search", "--budget", "99999999999999999999"}, "--budget must be between 0 and 1000000000"},
+        {{"search", "--seeds", "0"}, "--seeds must be between 1 and 1000"},
+        {{"search", "--round", "1000000000"}, "--round must be between 0 and 100000"},
+        {{"search", "--promote-width", "1000000000"}, "--promote-width must be between 1 and 1024"},
+        {{"search", "--time-limit", "99999999999999999999h"}, "too long"},
+        {{"leaderboard", "--top", "-3"}, "--top must be between 0 and 1000000"},
+        {{"show", "--min-seeds", "1000000000"}, "--min-seeds must be between 0 and 1000"},
+        {{"space", "--list", "99999999999999999999"}, "--list must be between 0 and 1000000000"},
+    };
+    for (const Case& c : cases) {
+        std::vector<std::string> args = c.args;
+        args.insert(args.end(), {"--db", db.string()});
+        const auto r = run_binary(args, dir.path(), 30s);
+        EXPECT_EQ(r.status, 2) << c.args[c.args.size() - 2] << " " << c.args.back() << ": " << r.err;
+        EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        EXPECT_LT(r.err.size(), 120u) << r.err;
+        EXPECT_EQ(r.out, "");
+    }
+    EXPECT_FALSE(fs::exists(db)) << "a refused command must not create the database";
+}
+
+// Issue 15, item 4: every kind of bad database is bad input (exit 2, one line), for the command that
+// writes (eval, search) and the ones that read (runs, leaderboard, show).
+TEST(Cli, BadDatabasesExitTwo) {
+    TempDir dir;
+    const fs::path good = dir.path() / "good.db";
+    ASSERT_EQ(run_binary({"eval", "x", "--task", "synthetic", "--steps", "5", "--db", good.string()}, dir.path()).status, 0);
+    const std::string good_bytes = read_file(good);
+    ASSERT_GT(good_bytes.size(), 4096u);
+
+    std::map<std::string, fs::path> bad;
+    bad["not sqlite"] = dir.path() / "random.db";
+    std::ofstream(bad["not sqlite"], std::ios::binary) << std::string(5000, 'z');
+    bad["truncated"] = dir.path() / "truncated.db";
+    std::ofstream(bad["truncated"], std::ios::binary) << good_bytes.substr(0, good_bytes.size() / 2 + 100);
+    bad["foreign"] = dir.path() / "foreign.db";
+    ASSERT_EQ(std::system(("sqlite3 '" + bad["foreign"].string() + "' 'CREATE TABLE t (x); INSERT INTO t VALUES (1);'").c_str()), 0);
+    bad["newer"] = dir.path() / "newer.db";
+    fs::copy_file(good, bad["newer"]);
+    ASSERT_EQ(std::system(("sqlite3 '" + bad["newer"].string() + "' 'PRAGMA user_version = 99;'").c_str()), 0);
+    bad["missing folder"] = dir.path() / "no" / "such" / "folder.db";
+
+    for (const auto& [kind, path] : bad) {
+        const std::vector<std::vector<std::string>> commands = {
+            {"eval", "x", "--task", "synthetic", "--steps", "5"},
+            {"search", "--task", "synthetic", "--budget", "2", "--promote", "0", "--space", "hard"},
+            {"runs"},
+            {"leaderboard"},
+            {"show", "1"},
+        };
+        for (std::vector<std::string> args : commands) {
+            const std::string command = args[0];
+            args.insert(args.end(), {"--db", path.string()});
+            const auto r = run_binary(args, dir.path(), 60s);
+            EXPECT_EQ(r.status, 2) << kind << ", " << command << ": " << r.err;
+            EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << kind << ", " << command << ": " << r.err;
+        }
+    }
+    EXPECT_FALSE(fs::exists(dir.path() / "no"));
 }
 
 TEST(Cli, ParsePrintsCanonicalForm) {
     TempDir dir;
-    auto a = run_binary({"parse", "x*sigmoid(x)", "--json"}, dir.path());
+    auto a = run_binary({"parse", "x*sigmoid(x)", "--format", "json"}, dir.path());
     auto b = run_binary({"parse", "sigmoid(x)*x", "--json"}, dir.path());
     ASSERT_EQ(a.status, 0) << a.err;
     ASSERT_EQ(b.status, 0) << b.err;
@@ -182,8 +270,7 @@ TEST(Cli, BrokenDatabaseIsAClearError) {
     const fs::path db = dir.path() / "broken.db";
     std::ofstream(db) << std::string(5000, 'z');
     auto r = run_binary({"eval", "x", "--task", "synthetic", "--db", db.string()}, dir.path());
-    EXPECT_NE(r.status, 0);
-    EXPECT_LT(r.status, 3) << r.err;   // an error exit, not a signal
+    EXPECT_EQ(r.status, 2) << r.err;   // bad input
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 

@@ -9,10 +9,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/property_tree/json_parser.hpp>
-#include <boost/property_tree/ptree.hpp>
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "actsearch/db/store.hpp"
 #include "actsearch/grammar/parse.hpp"
@@ -27,7 +26,7 @@ namespace actsearch {
 namespace {
 
 namespace fs = std::filesystem;
-namespace pt = boost::property_tree;
+using nlohmann::json;
 using test::ProcessResult;
 using test::run_binary;
 
@@ -35,12 +34,8 @@ constexpr const char* kMlp = "fmnist-mlp";
 constexpr const char* kCnn = "fmnist-cnn";
 constexpr const char* kFidelity = "steps=400 width=128 depth=3 lr=0.05 batch=128";
 
-pt::ptree parse_json(const std::string& text) {
-    std::istringstream in(text);
-    pt::ptree tree;
-    pt::read_json(in, tree);   // throws on malformed JSON, failing the test
-    return tree;
-}
+// Strict: throws on anything that is not JSON (a bare nan, a trailing comma), failing the test.
+json parse_json(const std::string& text) { return json::parse(text); }
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
@@ -209,16 +204,17 @@ TEST_F(ReportCommands, RunsListsBothRunsWithCountsAndBest) {
 
     r = run({"runs", "--format", "json"});
     ASSERT_EQ(r.status, 0) << r.err;
-    const pt::ptree runs = parse_json(r.out);
+    const json runs = parse_json(r.out);
     ASSERT_EQ(runs.size(), 2u);
-    auto it = runs.begin();
-    EXPECT_EQ(it->second.get<std::int64_t>("id"), run_random);
-    EXPECT_EQ(it->second.get<int>("evaluations"), 8);
-    EXPECT_EQ(it->second.get<std::string>("config"), R"({"budget": 8, "seeds": 3, "note": "a \"quoted\", comma"})");
-    ++it;
-    EXPECT_EQ(it->second.get<std::string>("strategy"), "rl");
-    EXPECT_EQ(it->second.get<int>("evaluations"), 8);
-    EXPECT_NEAR(it->second.get<double>("best"), 0.905, 1e-12);
+    EXPECT_EQ(runs[0]["id"].get<std::int64_t>(), run_random);
+    EXPECT_EQ(runs[0]["evaluations"].get<int>(), 8);
+    // The configuration is an object, not an escaped string.
+    ASSERT_TRUE(runs[0]["config"].is_object()) << r.out;
+    EXPECT_EQ(runs[0]["config"]["budget"].get<int>(), 8);
+    EXPECT_EQ(runs[0]["config"]["note"].get<std::string>(), "a \"quoted\", comma");
+    EXPECT_EQ(runs[1]["strategy"].get<std::string>(), "rl");
+    EXPECT_EQ(runs[1]["evaluations"].get<int>(), 8);
+    EXPECT_NEAR(runs[1]["best"].get<double>(), 0.905, 1e-12);
 
     r = run({"runs", "--format", "csv"});
     ASSERT_EQ(r.status, 0) << r.err;
@@ -232,8 +228,15 @@ TEST_F(ReportCommands, LeaderboardTableIsRankedAndAligned) {
     ProcessResult r = run({"leaderboard", "--task", kMlp});
     ASSERT_EQ(r.status, 0) << r.err;
     const auto lines = lines_of(r.out);
-    // Caption, header, and the five candidates with an ok seed (exp(exp(x)) only diverged).
-    ASSERT_EQ(lines.size(), 7u) << r.out;
+    // Caption, header, the five candidates with an ok seed (exp(exp(x)) only diverged), the legend.
+    ASSERT_EQ(lines.size(), 8u) << r.out;
+    EXPECT_NE(lines[7].find("Welch's t-test"), std::string::npos) << r.out;
+    // The 95% interval and the tie column: swish is the best, relu is separated from it, tanh has one seed.
+    EXPECT_NE(lines[2].find("0.8551-0.8749"), std::string::npos) << r.out;
+    EXPECT_NE(lines[2].find(" best "), std::string::npos) << r.out;
+    EXPECT_NE(lines[3].find(" yes "), std::string::npos) << r.out;
+    EXPECT_NE(lines[5].find(" no "), std::string::npos) << r.out;
+    EXPECT_NE(lines[6].find(" ? "), std::string::npos) << r.out;
     EXPECT_NE(lines[0].find(kMlp), std::string::npos);
     EXPECT_NE(lines[2].find(expr_of(swish)), std::string::npos) << r.out;
     EXPECT_NE(lines[2].find("(+1 equivalent)"), std::string::npos) << r.out;
@@ -255,35 +258,50 @@ TEST_F(ReportCommands, LeaderboardCsvAndJsonCarryEverything) {
     ASSERT_EQ(r.status, 0) << r.err;
     const auto csv = parse_csv(r.out);
     ASSERT_EQ(csv.size(), 1u + 6u) << r.out;   // all tasks: relu on the CNN task leads
-    const std::vector<std::string> header = {"rank", "mean", "std", "seeds", "ok", "diverged", "invalid", "other",
-                                             "task", "fidelity", "id", "best_run", "equivalents", "expression"};
+    const std::vector<std::string> header = {"rank",     "mean",    "std",   "seeds", "ci_low",   "ci_high",
+                                             "tie",      "ok",      "diverged", "invalid", "other", "task",
+                                             "fidelity", "id",      "best_run", "equivalents", "expression"};
     EXPECT_EQ(csv[0], header);
-    EXPECT_EQ(csv[1][8], kCnn);
-    EXPECT_EQ(csv[1][10], std::to_string(relu));
+    EXPECT_EQ(csv[1][11], kCnn);
+    EXPECT_EQ(csv[1][13], std::to_string(relu));
+    // One seed: no std, no interval (never a zero-width one); the best of its task all the same.
+    EXPECT_EQ(csv[1][2], "");
+    EXPECT_EQ(csv[1][4], "");
+    EXPECT_EQ(csv[1][5], "");
+    EXPECT_EQ(csv[1][6], "true");
     bool found_max = false;
     for (const auto& row : csv) {
         ASSERT_EQ(row.size(), header.size()) << "a field with a comma was not quoted";
         if (row.back() == expr_of(max_tanh)) {
             found_max = true;
             EXPECT_NEAR(std::stod(row[1]), 0.856, 1e-12);
-            EXPECT_EQ(row[9], kFidelity);
-            EXPECT_EQ(row[11], std::to_string(run_rl));
+            EXPECT_EQ(row[12], kFidelity);
+            EXPECT_EQ(row[14], std::to_string(run_rl));
+            // .856 +- t(0.975, 1) * .0014142 / sqrt(2) = .856 +- 12.706205 * .001
+            EXPECT_NEAR(std::stod(row[4]), 0.856 - 0.012706205, 1e-8);
+            EXPECT_NEAR(std::stod(row[5]), 0.856 + 0.012706205, 1e-8);
         }
     }
     EXPECT_TRUE(found_max);
 
     r = run({"leaderboard", "--format", "json", "--task", kMlp, "--top", "2"});
     ASSERT_EQ(r.status, 0) << r.err;
-    const pt::ptree rows = parse_json(r.out);
+    const json rows = parse_json(r.out);
     ASSERT_EQ(rows.size(), 2u);
-    const pt::ptree& first = rows.begin()->second;
-    EXPECT_EQ(first.get<std::int64_t>("id"), swish);
-    EXPECT_EQ(first.get<std::string>("expression"), expr_of(swish));
-    EXPECT_NEAR(first.get<double>("mean"), 0.865, 1e-12);
-    EXPECT_NEAR(first.get<double>("std"), 0.004, 1e-9);
-    EXPECT_EQ(first.get<int>("seeds"), 3);
-    EXPECT_EQ(first.get<int>("equivalents"), 1);
-    EXPECT_EQ(first.get<std::int64_t>("best_run"), run_random);
+    const json& first = rows[0];
+    EXPECT_EQ(first["id"].get<std::int64_t>(), swish);
+    EXPECT_EQ(first["expression"].get<std::string>(), expr_of(swish));
+    EXPECT_NEAR(first["mean"].get<double>(), 0.865, 1e-12);
+    EXPECT_NEAR(first["std"].get<double>(), 0.004, 1e-9);
+    EXPECT_EQ(first["seeds"].get<int>(), 3);
+    EXPECT_EQ(first["equivalents"].get<int>(), 1);
+    EXPECT_EQ(first["best_run"].get<std::int64_t>(), run_random);
+    // .865 +- t(0.975, 2) * .004 / sqrt(3) = .865 +- 4.302653 * .0023094 = .865 +- .0099367
+    EXPECT_NEAR(first["ci_low"].get<double>(), 0.865 - 0.0099367, 1e-6);
+    EXPECT_NEAR(first["ci_high"].get<double>(), 0.865 + 0.0099367, 1e-6);
+    EXPECT_EQ(first["tie"], true);   // the best itself
+    // swish_beta (.858 .860 .862): t = .005 / sqrt(.004^2/3 + .002^2/3) = 1.9365, df = 2.94, p = 0.15.
+    EXPECT_EQ(rows[1]["tie"], true);
 }
 
 TEST_F(ReportCommands, LeaderboardFilters) {
@@ -332,10 +350,10 @@ TEST_F(ReportCommands, ShowByIdExpressionAndEquivalent) {
     // An expression typed differently but with the same canonical form.
     r = run({"show", "sigmoid(x)*x", "--format", "json"});
     ASSERT_EQ(r.status, 0) << r.err;
-    pt::ptree doc = parse_json(r.out);
-    EXPECT_EQ(doc.get<std::int64_t>("candidate.id"), swish);
-    EXPECT_EQ(doc.get_child("evaluations").size(), 3u);
-    EXPECT_EQ(doc.get_child("equivalents").size(), 1u);
+    json doc = parse_json(r.out);
+    EXPECT_EQ(doc["candidate"]["id"].get<std::int64_t>(), swish);
+    EXPECT_EQ(doc["evaluations"].size(), 3u);
+    EXPECT_EQ(doc["equivalents"].size(), 1u);
 
     // Not stored itself, found through its fingerprint.
     r = run({"show", "swish(x)"});
@@ -350,13 +368,91 @@ TEST_F(ReportCommands, ShowErrors) {
     expect_one_line_error(r);
     EXPECT_NE(r.err.find("no candidate with id 999"), std::string::npos);
 
+    EXPECT_NE(r.err.find("actsearch leaderboard --db"), std::string::npos) << r.err;
+
+    // An unknown expression: how to find the stored candidates, and how to add this one.
     r = run({"show", "sin(x) * cos(x) + 17"});
+    EXPECT_EQ(r.status, 2);
+    expect_one_line_error(r);
+    EXPECT_NE(r.err.find("`actsearch leaderboard --db '" + db + "'` lists the stored candidates"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("`actsearch eval '"), std::string::npos) << r.err;
+
+    r = run({"show"});
+    EXPECT_EQ(r.status, 2);
+    expect_one_line_error(r);
+    r = run({"show", "--rank", "99", "--task", kMlp});
     EXPECT_EQ(r.status, 2);
     expect_one_line_error(r);
 
     r = run({"show", "sigmoid((x"});
     EXPECT_EQ(r.status, 2);   // the parse error, with a caret
     EXPECT_NE(r.err.find("^"), std::string::npos) << r.err;
+}
+
+TEST_F(ReportCommands, ShowByRankAndTop) {
+    ProcessResult r = run({"show", "--rank", "1", "--task", kMlp});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out.rfind("rank 1\n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find(fmt::format("candidate {}  {}", swish, expr_of(swish))), std::string::npos) << r.out;
+
+    r = run({"show", "--top", "2", "--task", kMlp, "--format", "json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const json docs = parse_json(r.out);
+    ASSERT_TRUE(docs.is_array());
+    ASSERT_EQ(docs.size(), 2u);
+    EXPECT_EQ(docs[0]["rank"].get<int>(), 1);
+    EXPECT_EQ(docs[0]["candidate"]["id"].get<std::int64_t>(), swish);
+    EXPECT_EQ(docs[1]["candidate"]["id"].get<std::int64_t>(), swish_beta);
+
+    // CSV: the evaluations of both under one header.
+    r = run({"show", "--top", "2", "--task", kMlp, "--format", "csv"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(parse_csv(r.out).size(), 1u + 3u + 3u) << r.out;
+}
+
+// Every listing command: --format json (and its alias --json) is JSON a strict parser accepts; CSV has
+// one header and rows as wide.
+TEST_F(ReportCommands, EveryListingCommandWritesParsableJsonAndCsv) {
+    const std::vector<std::vector<std::string>> commands = {
+        {"parse", "log(x)"},   // non-finite samples: null, never a bare nan
+        {"parse", "x*sigmoid(beta*x)"},
+        {"eval", "x", "--task", "synthetic", "--steps", "20", "--seeds", "2", "--no-db"},
+        {"space", "--space", "hard", "--list", "3", "--count"},
+        {"runs", "--db", db},
+        {"leaderboard", "--db", db, "--top", "0", "--min-seeds", "0"},
+        {"show", "--db", db, "--top", "3"},
+        {"show", "--db", db, std::to_string(exploding)},
+    };
+    for (const auto& command : commands) {
+        for (const char* flag : {"--format=json", "--json"}) {
+            std::vector<std::string> args = command;
+            args.push_back(flag);
+            const ProcessResult r = run_binary(args, dir.path(), std::chrono::seconds(120));
+            ASSERT_EQ(r.status, 0) << command[0] << " " << flag << ": " << r.err;
+            EXPECT_NO_THROW(parse_json(r.out)) << command[0] << " " << flag << ":\n" << r.out;
+            EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+        }
+        std::vector<std::string> args = command;
+        args.insert(args.end(), {"--format", "csv"});
+        const ProcessResult r = run_binary(args, dir.path(), std::chrono::seconds(120));
+        ASSERT_EQ(r.status, 0) << command[0] << ": " << r.err;
+        const auto csv = parse_csv(r.out);
+        ASSERT_FALSE(csv.empty()) << command[0];
+        for (const auto& row : csv) EXPECT_EQ(row.size(), csv[0].size()) << command[0] << ":\n" << r.out;
+    }
+    // parse 'log(x)': the values it cannot take are null.
+    const json doc = parse_json(run_binary({"parse", "log(x)", "--json"}, dir.path()).out);
+    EXPECT_TRUE(doc["samples"][0]["f"].is_null());
+    EXPECT_NEAR(doc["samples"][6]["f"].get<double>(), std::log(3.0), 1e-6);
+    // Only the three formats, and not two at once.
+    for (const std::vector<std::string>& bad : {std::vector<std::string>{"parse", "x", "--format", "xml"},
+                                                std::vector<std::string>{"space", "--format", "yaml"},
+                                                std::vector<std::string>{"parse", "x", "--format", "csv", "--json"}}) {
+        const ProcessResult r = run_binary(bad, dir.path());
+        EXPECT_EQ(r.status, 2) << bad[0];
+        expect_one_line_error(r);
+    }
 }
 
 TEST_F(ReportCommands, ExportedHeaderCompilesAndComputesSwish) {
@@ -421,14 +517,15 @@ TEST_F(ReportCommands, ExportFormats) {
 
     r = run({"export", "--id", std::to_string(swish), "--format", "json"});
     ASSERT_EQ(r.status, 0) << r.err;
-    pt::ptree doc = parse_json(r.out);
-    EXPECT_EQ(doc.get<std::string>("expression"), expr_of(swish));
-    EXPECT_EQ(doc.get<std::int64_t>("candidate.id"), swish);
-    EXPECT_EQ(doc.get<std::string>("candidate.representative"), "null");
-    EXPECT_EQ(doc.get_child("evaluations").size(), 3u);
-    EXPECT_EQ(doc.get_child("scores").size(), 1u);
-    EXPECT_NEAR(doc.get_child("scores").begin()->second.get<double>("mean"), 0.865, 1e-12);
-    EXPECT_EQ(doc.get_child("equivalents").begin()->second.get<std::int64_t>("id"), swish_equivalent);
+    json doc = parse_json(r.out);
+    EXPECT_EQ(doc["expression"].get<std::string>(), expr_of(swish));
+    EXPECT_EQ(doc["candidate"]["id"].get<std::int64_t>(), swish);
+    EXPECT_TRUE(doc["candidate"]["representative"].is_null());
+    EXPECT_EQ(doc["evaluations"].size(), 3u);
+    ASSERT_EQ(doc["scores"].size(), 1u);
+    EXPECT_NEAR(doc["scores"][0]["mean"].get<double>(), 0.865, 1e-12);
+    EXPECT_NEAR(doc["scores"][0]["ci_high"].get<double>(), 0.865 + 0.0099367, 1e-6);
+    EXPECT_EQ(doc["equivalents"][0]["id"].get<std::int64_t>(), swish_equivalent);
 }
 
 TEST_F(ReportCommands, ExportErrors) {
@@ -476,8 +573,22 @@ TEST_F(ReportCommands, PlotWritesAWellFormedSvg) {
     EXPECT_NE(text.find("f&apos;(x)"), std::string::npos);
 }
 
+TEST_F(ReportCommands, PlotWithNoSelectionPlotsTheTopFive) {
+    const fs::path svg = dir.path() / "top.svg";
+    ProcessResult r = run({"plot", "--task", kMlp, "-o", svg.string()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(check_svg(test::read_file(svg), "curve"), 5 * 2);
+    // Fewer than five ranked: as many as there are.
+    r = run({"plot", "--task", kMlp, "--min-seeds", "3", "-o", svg.string()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(check_svg(test::read_file(svg), "curve"), 3 * 2);
+}
+
 TEST_F(ReportCommands, PlotErrors) {
-    ProcessResult r = run({"plot", "-o", (dir.path() / "p.svg").string()});
+    ProcessResult r = run({"plot", "--task", "no-such-task", "-o", (dir.path() / "p.svg").string()});
+    EXPECT_EQ(r.status, 2);   // nothing selected and nothing ranked
+    expect_one_line_error(r);
+    r = run_binary({"plot", "--db", (dir.path() / "none.db").string()}, dir.path());
     EXPECT_EQ(r.status, 2);
     expect_one_line_error(r);
     r = run({"plot", "relu(x)", "-o", (dir.path() / "no" / "p.svg").string()});
@@ -509,7 +620,7 @@ TEST_F(ReportCommands, MissingAndBrokenDatabases) {
     }
     for (const char* command : {"runs", "leaderboard"}) {
         r = run_binary({command, "--db", garbage}, dir.path());
-        EXPECT_EQ(r.status, 1) << command;
+        EXPECT_EQ(r.status, 2) << command;   // a bad database is bad input
         expect_one_line_error(r);
         EXPECT_NE(r.err.find("not a readable actsearch database"), std::string::npos) << r.err;
     }
@@ -531,27 +642,26 @@ TEST(TableFormat, TextCsvAndJson) {
                                   "\"a, \"\"b\"\"\",0.5,3\n"
                                   "longer name,,\n");
     EXPECT_EQ(cli::render_json(t), "[\n"
-                                   "  {\"name\": \"a, \\\"b\\\"\", \"score\": 0.5, \"n\": 3},\n"
-                                   "  {\"name\": \"longer name\", \"score\": null, \"n\": null}\n"
+                                   "  {\"name\":\"a, \\\"b\\\"\",\"score\":0.5,\"n\":3},\n"
+                                   "  {\"name\":\"longer name\",\"score\":null,\"n\":null}\n"
                                    "]\n");
     EXPECT_THROW(cli::output_format_from("xml"), cli::UsageError);
 }
 
-TEST(TableFormat, JsonWriterNestsAndEscapes) {
-    cli::JsonWriter j;
-    j.begin_object().key("s").value("tab\there \"q\" \x01").key("list").begin_array().value(1).value(2.5).value(
-        INFINITY);
-    j.end_array().key("empty").begin_object().end_object().key("ok").value(true).end_object();
-    const pt::ptree doc = parse_json(j.str());
-    EXPECT_EQ(doc.get<std::string>("s"), "tab\there \"q\" \x01");
-    EXPECT_EQ(doc.get_child("list").size(), 3u);
-    EXPECT_EQ(doc.get<bool>("ok"), true);
-    EXPECT_NE(j.str().find("null"), std::string::npos);   // infinity is not JSON
-
-    cli::JsonWriter bad;
-    bad.begin_object();
-    EXPECT_THROW(bad.value(1), std::logic_error);   // a value without a key
-    EXPECT_THROW(bad.str(), std::logic_error);      // incomplete
+TEST(TableFormat, JsonCellsAndDocuments) {
+    // Non-finite numbers are null (JSON has neither NaN nor infinity); truth values stay booleans.
+    EXPECT_EQ(cli::json_line(cli::to_json(cli::Cell{double(NAN)})), "null");
+    EXPECT_EQ(cli::json_line(cli::to_json(cli::Cell{double(INFINITY)})), "null");
+    EXPECT_EQ(cli::json_line(cli::to_json(cli::Cell{true})), "true");
+    EXPECT_EQ(cli::json_line(cli::to_json(cli::Cell{std::int64_t{-3}})), "-3");
+    cli::Json doc = {{"s", "tab\there \"q\" \x01"}, {"list", {1, 2.5, INFINITY}}, {"bad", std::string("\xff")}};
+    const json back = parse_json(cli::json_text(doc));
+    EXPECT_EQ(back["s"].get<std::string>(), "tab\there \"q\" \x01");
+    ASSERT_EQ(back["list"].size(), 3u);
+    EXPECT_TRUE(back["list"][2].is_null());
+    EXPECT_FALSE(back["bad"].get<std::string>().empty());   // invalid UTF-8 is replaced, not thrown on
+    // Keys keep the order they were written in.
+    EXPECT_LT(cli::json_text(doc).find("\"s\""), cli::json_text(doc).find("\"list\""));
 }
 
 TEST(SvgPlot, TicksAndRanges) {
