@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actsearch/db/store.hpp"
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "fidelity.hpp"
 #include "task_options.hpp"
@@ -109,10 +110,10 @@ void add_fidelity_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "fidelity", "Measure a proxy task: its rank correlation with a reference ranking, its seed noise, its cost");
     add_task_options(cmd, o->run.task);
-    cmd->add_option("--seeds", o->run.seeds, "Seeds per function")->capture_default_str()->check(CLI::Range(1, 100));
+    int_range(cmd->add_option("--seeds", o->run.seeds, "Seeds per function")->capture_default_str(), 1, 100);
     cmd->add_option("--seed", o->run.seed, "First seed")->capture_default_str();
-    cmd->add_option("--threads", o->run.threads, "Evaluations at once (default: all cores)")
-        ->check(CLI::Range(0, 1024));
+    int_range(cmd->add_option("--threads", o->run.threads, "Evaluations at once (default: all cores)"), 0,
+              limits::kThreads);
     cmd->add_option("--reference", o->reference,
                     "CSV with columns expr and score (or mean); default: the Swish paper's CIFAR-10 results");
     cmd->add_option("--reference-task", o->reference_task,

@@ -1,5 +1,6 @@
 // The statistics of the noise-aware leaderboard: a confidence interval of each mean, and which
-// candidates are statistically indistinguishable from the best.
+// candidates are statistically indistinguishable from the best (the tests themselves are in
+// stats/include/actsearch/stats/means.hpp).
 //
 // Scores are validation accuracies over seeds, n values per candidate (the ok evaluations).
 // - Interval: mean +- t * s / sqrt(n), with t the 97.5% quantile of Student's t with n - 1 degrees of
@@ -17,39 +18,13 @@
 #include <vector>
 
 #include "actsearch/db/store.hpp"
+#include "actsearch/stats/means.hpp"
 
 namespace actsearch::cli {
 
-// The t with P(|T| <= t) = level for Student's t with df degrees of freedom (df > 0, 0 < level < 1);
-// e.g. t_critical(4) = 2.776 for a 95% interval of five values.
-double t_critical(double df, double level = 0.95);
-
-// Two-sided p-value of a t statistic with df degrees of freedom: P(|T| >= |t|).
-double t_two_sided_p(double t, double df);
-
-struct Interval {
-    double low = 0, high = 0;
-};
-
-// mean +- t_critical(n - 1, level) * stddev / sqrt(n), stddev being the sample one (n - 1); nullopt
-// when n < 2 or an input is not finite.
-std::optional<Interval> mean_interval(double mean, double stddev, std::int64_t n, double level = 0.95);
-
-// A mean over n values with sample standard deviation stddev.
-struct Sample {
-    double mean = 0, stddev = 0;
-    std::int64_t n = 0;
-};
-
-struct WelchTest {
-    double t = 0;    // (a.mean - b.mean) / sqrt(a.s^2/a.n + b.s^2/b.n)
-    double df = 0;   // Welch-Satterthwaite degrees of freedom
-    double p = 1;    // two-sided
-};
-
-// Welch's t-test of equal means; nullopt when a side has fewer than two values or a value is not finite.
-// Both spreads zero: p = 1 for equal means, 0 otherwise.
-std::optional<WelchTest> welch_test(const Sample& a, const Sample& b);
+using stats::Interval;
+using stats::mean_interval;
+using stats::Sample;
 
 enum class Tie { Best, Yes, No, Unknown };
 
