@@ -118,6 +118,8 @@ TEST(Cli, OptionLimitsFailAtOnceWithOneLine) {
         {{"eval", "x", "--task", "synthetic", "--lr", "nan"}, "--lr must be a number above 0 and at most 10"},
         {{"eval", "x", "--task", "synthetic", "--lr", "0"}, "--lr must be a number above 0 and at most 10"},
         {{"eval", "x", "--task", "synthetic", "--seeds", "two"}, "--seeds must be an integer between 1 and 1000"},
+        {{"eval", "x", "--task", "synthetic", "--downsample", "9"}, "--downsample must be between 1 and 8"},
+        {{"eval", "x", "--task", "synthetic", "--wd", "-1"}, "--wd must be a number between 0 and 1"},
         {{"search", "--budget", "99999999999999999999"}, "--budget must be between 0 and 1000000000"},
         {{"search", "--seeds", "0"}, "--seeds must be between 1 and 1000"},
         {{"search", "--round", "1000000000"}, "--round must be between 0 and 100000"},
