@@ -19,12 +19,37 @@ std::string excerpt(std::string_view sql) {
     return sql.size() > kMax ? std::string(sql.substr(0, kMax)) + "..." : std::string(sql);
 }
 
+// An SQLite URI for a file name: "file:" and the path with '%', '?' and '#' escaped; an absolute path
+// gets an empty authority ("file:///a/b").
+std::string file_uri(const std::string& path, std::string_view query) {
+    std::string uri = path.starts_with('/') ? "file://" : "file:";
+    for (const char c : path) {
+        switch (c) {
+            case '%': uri += "%25"; break;
+            case '?': uri += "%3f"; break;
+            case '#': uri += "%23"; break;
+            default: uri += c;
+        }
+    }
+    uri += '?';
+    uri += query;
+    return uri;
+}
+
 }  // namespace
 
 Database::Database(const std::string& path, OpenMode mode, int busy_timeout_ms) : path_(path), mode_(mode) {
-    const int flags = mode == OpenMode::ReadOnly ? SQLITE_OPEN_READONLY
-                                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    int rc = SQLITE_OK;
+    switch (mode) {
+        case OpenMode::ReadWriteCreate:
+            rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+            break;
+        case OpenMode::ReadOnly: rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr); break;
+        case OpenMode::Immutable:
+            rc = sqlite3_open_v2(file_uri(path, "immutable=1").c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+                                 nullptr);
+            break;
+    }
     if (rc != SQLITE_OK) {
         // sqlite3_open_v2 allocates a handle even on failure, to carry the message.
         std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);

@@ -26,7 +26,9 @@ struct SqliteError : DbError {
     std::string sqlite_message;
 };
 
-enum class OpenMode { ReadWriteCreate, ReadOnly };
+// Immutable: read-only, and the file is taken to be unchanging (SQLite's `immutable=1`): no locks, no
+// -wal/-shm files created or read. Only for a file no connection has open (db/file_access.hpp).
+enum class OpenMode { ReadWriteCreate, ReadOnly, Immutable };
 
 class Database {
 public:
@@ -44,7 +46,8 @@ public:
     std::int64_t query_int(const char* sql);
     std::string query_text(const char* sql);
 
-    bool read_only() const noexcept { return mode_ == OpenMode::ReadOnly; }
+    bool read_only() const noexcept { return mode_ != OpenMode::ReadWriteCreate; }
+    OpenMode mode() const noexcept { return mode_; }
     const std::string& path() const noexcept { return path_; }
     sqlite3* handle() const noexcept { return db_; }
 

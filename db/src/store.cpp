@@ -7,6 +7,7 @@
 
 #include <fmt/core.h>
 
+#include "file_access.hpp"
 #include "schema.hpp"
 #include "sqlite.hpp"
 
@@ -93,10 +94,18 @@ std::string leaderboard_query() {
     return fmt::format("SELECT * FROM ({}) {}", schema::leaderboard_decorate(ranked, filter), order);
 }
 
+// Readers: how, for the file's owner, another user or a read-only folder; writers: first check, or
+// clear away, -wal/-shm files another user left (file_access.hpp).
+sqlite::OpenMode open_mode(const std::string& path, bool read_only) {
+    if (read_only) return file_access::reader_mode(path);
+    file_access::prepare_writer(path);
+    return sqlite::OpenMode::ReadWriteCreate;
+}
+
 // A connection checked, migrated and configured for the store.
 struct StoreDatabase : sqlite::Database {
     StoreDatabase(const std::string& path, bool read_only)
-        : Database(path, read_only ? sqlite::OpenMode::ReadOnly : sqlite::OpenMode::ReadWriteCreate) {
+        : Database(path, open_mode(path, read_only)) {
         // Refuses foreign files before anything is written to them.
         schema::open(*this, schema::migrations());
         if (!read_only) {

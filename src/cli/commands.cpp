@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "actsearch/db/store.hpp"
+
 namespace actsearch::cli {
 
 const char* version() noexcept { return ACTSEARCH_VERSION; }
@@ -76,6 +78,10 @@ int run(int argc, char** argv) {
     } catch (const ReportedError& e) {
         return e.status;
     } catch (const UsageError& e) {
+        fmt::print(stderr, "error: {}\n", e.what());
+        return 2;
+    } catch (const db::BadDatabase& e) {
+        // A database the user pointed at that cannot be used as it is (permissions, other users' files).
         fmt::print(stderr, "error: {}\n", e.what());
         return 2;
     } catch (const std::exception& e) {

@@ -16,6 +16,9 @@
 namespace actsearch::db {
 
 struct DbError : std::runtime_error { using std::runtime_error::runtime_error; };
+// The file cannot be used as given (permissions: the file, its folder, or -wal/-shm files another user
+// left): bad input, one line naming the file and the fix. The CLI exits with status 2 on it.
+struct BadDatabase : DbError { using DbError::DbError; };
 
 struct RunInfo {
     std::int64_t id = 0;
@@ -82,7 +85,9 @@ public:
     // Opens or creates; sets WAL, busy timeout, foreign keys; migrates an older schema forward.
     // Throws DbError (one line) on a file that is not a database, is corrupt, or has a newer schema.
     // read_only: for reports; never creates or modifies the file (a missing or empty file is a DbError)
-    // and reads consistent snapshots while another process writes.
+    // and reads consistent snapshots while another process writes. It leaves no -wal/-shm file that
+    // another user could not write, and reads a database in a folder it cannot write (db/SCHEMA.md).
+    // Throws BadDatabase when the file, its folder or another user's -wal/-shm file stops the opening.
     explicit Store(const std::string& path, bool read_only = false);
     ~Store();
     Store(const Store&) = delete;

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# CI's hardening job, run by .ci/run after the README's test command:
+#   1. builds the project with clang, -fsanitize=address,undefined (every report is fatal) and the
+#      libFuzzer targets, in build-hardening/ (ccache), and runs the fast tests there: grammar, db,
+#      search and the CLI tests that train nothing long (the engine's training tests, the killed and
+#      resumed searches and MPI stay in the plain build's ctest);
+#   2. runs each fuzzer for FUZZ_SECONDS (default 60) from its seed corpus in tests/fuzz/corpus/<target>.
+# A finding stops the job: the input is saved as build-hardening/fuzz/<target>/crash-* (rerun it with
+# `build-hardening/tests/fuzz/fuzz_<target> FILE`).
+# Usage: bash scripts/ci_hardening.sh [--no-fuzz] [--no-tests]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+run_tests=1
+run_fuzz=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-fuzz) run_fuzz=0 ;;
+    --no-tests) run_tests=0 ;;
+    *) echo "hardening: unknown option $arg (use --no-fuzz or --no-tests)" >&2; exit 2 ;;
+  esac
+done
+
+start=$SECONDS
+say() { echo "hardening [$((SECONDS - start))s]: $*"; }
+
+# clang (libFuzzer and the sanitizer runtimes) and its OpenMP, on top of scripts/setup.sh's packages.
+packages=(clang libomp-dev libclang-rt-dev ccache)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  say "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+build=build-hardening
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.ccache}"
+say "configuring $build (clang, address and undefined-behaviour sanitizers, fuzzers)"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DACTSEARCH_SANITIZE=ON -DACTSEARCH_FUZZ=ON -DACTSEARCH_MPI=OFF \
+  -DACTSEARCH_BUILD_BENCHMARKS=OFF > "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+
+targets=(fuzz_expr fuzz_space)
+((run_tests)) && targets+=(actsearch test_grammar test_db test_search test_cli)
+say "building ${targets[*]} (log: $build.log)"
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >> "$build.log" 2>&1 \
+  || { tail -n 60 "$build.log"; echo "hardening: build failed (full log: $build.log)" >&2; exit 1; }
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+if ((run_tests)); then
+  # The CLI tests that train for long (every strategy killed and resumed, the quick start's search)
+  # would take most of an hour with the sanitizers; the plain build's ctest runs them.
+  cli_filter="-Strategies/KillResume.*:Mpi.*"
+  for t in grammar db search cli; do
+    filter="*"
+    [ "$t" = cli ] && filter="$cli_filter"
+    say "test_$t --gtest_filter=$filter"
+    "$build/tests/test_$t" --gtest_filter="$filter" --gtest_brief=1 > "$build/test_$t.log" 2>&1 \
+      || { tail -n 80 "$build/test_$t.log"; echo "hardening: test_$t failed (full log: $build/test_$t.log)" >&2; exit 1; }
+    tail -n 1 "$build/test_$t.log"
+  done
+fi
+
+if ((run_fuzz)); then
+  seconds="${FUZZ_SECONDS:-60}"
+  for target in expr space; do
+    work="$build/fuzz/$target"
+    rm -rf "$work" && mkdir -p "$work/corpus"
+    cp tests/fuzz/corpus/"$target"/* "$work/corpus/"
+    say "fuzz_$target for ${seconds}s"
+    "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+      -artifact_prefix="$work/" "$work/corpus" > "$work/log" 2>&1 \
+      || { grep -v "# Uses:" "$work/log" | tail -n 60; echo "hardening: fuzz_$target found a problem; input: $(ls "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-* 2>/dev/null | head -n 1)" >&2; exit 1; }
+    grep -E "^stat::number_of_executed_units|^Done" "$work/log" | tail -n 1
+  done
+fi
+say "passed"
