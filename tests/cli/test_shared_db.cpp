@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -96,10 +97,12 @@ TEST(SharedDb, AnotherUserReadsThenTheOwnerWritesAgain) {
     const fs::path db = folder / "shared.db";
 
     ASSERT_EQ(actsearch_as(kOwner, eval_args("relu(x)", db), dir.path()).status, 0);
-    for (const std::string& command : {"leaderboard", "runs"}) {
+    for (const std::string command : {"leaderboard", "runs"}) {
         const ProcessResult r = actsearch_as(kOther, {command, "--db", db.string()}, dir.path());
         ASSERT_EQ(r.status, 0) << command << ": " << r.err;
-        if (command == std::string("leaderboard")) EXPECT_NE(r.out.find("relu(x)"), std::string::npos) << r.out;
+        if (command == "leaderboard") {
+            EXPECT_NE(r.out.find("relu(x)"), std::string::npos) << r.out;
+        }
     }
     EXPECT_EQ(files_owned_by(folder, kOther.name), std::vector<std::string>{}) << "the reader left files";
 
