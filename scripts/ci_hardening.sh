@@ -41,16 +41,17 @@ fi
 build=build-hardening
 export CCACHE_BASEDIR="$PWD"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.ccache}"
+mkdir -p "$build"
 say "configuring $build (clang, address and undefined-behaviour sanitizers, fuzzers)"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DACTSEARCH_SANITIZE=ON -DACTSEARCH_FUZZ=ON -DACTSEARCH_MPI=OFF \
-  -DACTSEARCH_BUILD_BENCHMARKS=OFF > "$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+  -DACTSEARCH_BUILD_BENCHMARKS=OFF > "$build/build.log" 2>&1 || { cat "$build/build.log"; exit 1; }
 
 targets=(fuzz_expr fuzz_space)
 ((run_tests)) && targets+=(actsearch test_grammar test_db test_search test_cli)
-say "building ${targets[*]} (log: $build.log)"
-cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >> "$build.log" 2>&1 \
-  || { tail -n 60 "$build.log"; echo "hardening: build failed (full log: $build.log)" >&2; exit 1; }
+say "building ${targets[*]} (log: $build/build.log)"
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >> "$build/build.log" 2>&1 \
+  || { tail -n 60 "$build/build.log"; echo "hardening: build failed (full log: $build/build.log)" >&2; exit 1; }
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
