@@ -56,6 +56,7 @@ cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >> "$build/build.lo
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
+failed=()
 if ((run_tests)); then
   # The CLI tests that run long searches (every strategy killed and resumed, SIGINT and resume; MPI is
   # not built here) would take most of an hour with the sanitizers; the plain build's ctest runs them.
@@ -64,9 +65,13 @@ if ((run_tests)); then
     filter="*"
     [ "$t" = cli ] && filter="$cli_filter"
     say "test_$t --gtest_filter=$filter"
-    "$build/tests/test_$t" --gtest_filter="$filter" --gtest_brief=1 > "$build/test_$t.log" 2>&1 \
-      || { tail -n 80 "$build/test_$t.log"; echo "hardening: test_$t failed (full log: $build/test_$t.log)" >&2; exit 1; }
-    tail -n 1 "$build/test_$t.log"
+    if "$build/tests/test_$t" --gtest_filter="$filter" --gtest_brief=1 > "$build/test_$t.log" 2>&1; then
+      tail -n 1 "$build/test_$t.log"
+    else
+      tail -n 80 "$build/test_$t.log"
+      echo "hardening: test_$t failed (full log: $build/test_$t.log)" >&2
+      failed+=("test_$t")
+    fi
   done
 fi
 
@@ -77,10 +82,18 @@ if ((run_fuzz)); then
     rm -rf "$work" && mkdir -p "$work/corpus"
     cp tests/fuzz/corpus/"$target"/* "$work/corpus/"
     say "fuzz_$target for ${seconds}s"
-    "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
-      -artifact_prefix="$work/" "$work/corpus" > "$work/log" 2>&1 \
-      || { grep -v "# Uses:" "$work/log" | tail -n 60; echo "hardening: fuzz_$target found a problem; input: $(ls "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-* 2>/dev/null | head -n 1)" >&2; exit 1; }
-    grep -E "^stat::number_of_executed_units|^Done" "$work/log" | tail -n 1
+    if "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 \
+         -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" > "$work/log" 2>&1; then
+      grep -a "^Done" "$work/log" | tail -n 1
+    else
+      grep -av "# Uses:" "$work/log" | tail -n 60
+      echo "hardening: fuzz_$target found a problem; input: $(ls "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-* 2>/dev/null | head -n 1)" >&2
+      failed+=("fuzz_$target")
+    fi
   done
+fi
+if ((${#failed[@]})); then
+  say "FAILED: ${failed[*]}"
+  exit 1
 fi
 say "passed"
