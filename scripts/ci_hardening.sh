@@ -5,8 +5,8 @@
 #      search and the CLI tests that train nothing long (the engine's training tests, the killed and
 #      resumed searches and MPI stay in the plain build's ctest);
 #   2. runs each fuzzer for FUZZ_SECONDS (default 60) from its seed corpus in tests/fuzz/corpus/<target>.
-# Every test program and fuzzer runs; any failure fails the job. A fuzzer's finding is saved as build-hardening/fuzz/<target>/crash-* (rerun it with
-# `build-hardening/tests/fuzz/fuzz_<target> FILE`).
+# Every test program and fuzzer runs; any failure fails the job. A fuzzer's finding is saved as
+# build-hardening/fuzz/<target>/crash-* (rerun it with `build-hardening/tests/fuzz/fuzz_<target> FILE`).
 # Usage: bash scripts/ci_hardening.sh [--no-fuzz] [--no-tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
