@@ -42,20 +42,31 @@ for arg in "$@"; do
 done
 
 # The build's output (make's "[ 42%]" or ninja's "[12/80]" lines) as a percentage: one line rewritten in
-# place on a terminal, one line per 10% otherwise.
+# place on a terminal, one line per 10% otherwise. Read line by line in bash: awk (mawk) would buffer
+# the pipe and report late.
 progress() {
-  local tty=0
+  local tty=0 best=0 shown=0 p line
+  local make_re='^\[ *([0-9]+)%\]' ninja_re='^\[([0-9]+)/([0-9]+)\]'
   [ -t 1 ] && tty=1
-  awk -v tty="$tty" '
-    function show(p) {
-      if (p <= best) return
-      best = p
-      if (tty) { printf "\rsetup: building %3d%%", p; fflush() }
-      else if (int(p / 10) > int(shown / 10)) { printf "setup: building %d%%\n", p; fflush(); shown = p }
-    }
-    match($0, /^\[ *[0-9]+%\]/) { show(substr($0, RSTART + 1, RLENGTH - 3) + 0) }
-    match($0, /^\[[0-9]+\/[0-9]+\]/) { split(substr($0, 2, RLENGTH - 2), n, "/"); if (n[2] > 0) show(int(100 * n[1] / n[2])) }
-    END { if (tty && best > 0) printf "\n" }'
+  while IFS= read -r line; do
+    if [[ $line =~ $make_re ]]; then
+      p=$((10#${BASH_REMATCH[1]}))
+    elif [[ $line =~ $ninja_re ]] && ((BASH_REMATCH[2] > 0)); then
+      p=$((100 * BASH_REMATCH[1] / BASH_REMATCH[2]))
+    else
+      continue
+    fi
+    ((p > best)) || continue
+    best=$p
+    if ((tty)); then
+      printf '\rsetup: building %3d%%' "$p"
+    elif ((p / 10 > shown / 10)); then
+      echo "setup: building $p%"
+      shown=$p
+    fi
+  done
+  if ((tty && best > 0)); then printf '\n'; fi
+  return 0
 }
 
 echo "setup: configuring build/ ($type, native $native; log: build.log)"
