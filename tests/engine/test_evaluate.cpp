@@ -141,6 +141,9 @@ TEST(Evaluate, SameBitsWhateverRanBeforeOnEveryTask) {
         Fidelity f;
         f.steps = 3;
         f.batch = 16;
+        f.warmup = 0;
+        f.recal = 2;   // recalibration runs too
+        f.val = 300;   // a part of the validation split keeps the test fast
         const TaskConfig t = task(name, f, is_cifar ? cifar.string() : "");
         EvalResult first;
         std::thread([&] { first = evaluate(candidate, t, 11, 1); }).join();

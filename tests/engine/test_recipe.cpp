@@ -51,8 +51,9 @@ TEST(Recipe, KeysOfTheOriginalRecipeAreUnchanged) {
         if (auto* e = std::get_if<TaskError>(&r)) throw std::runtime_error(e->message);
         return std::get<TaskConfig>(r).fidelity;
     };
-    Fidelity legacy;
+    Fidelity legacy;   // v0.1's fmnist-cnn recipe, spelled out
     legacy.steps = 200;
+    legacy.lr = 0.05;
     legacy.schedule = Schedule::Constant;
     legacy.warmup = 0;
     legacy.wd = 0;
@@ -70,6 +71,8 @@ TEST(Recipe, KeysOfTheOriginalRecipeAreUnchanged) {
     // The screen task's defaults are the recipe measured as cnn14-w8 by scripts/fidelity_sweep.sh.
     EXPECT_EQ(resolved("fmnist-cnn14", Fidelity{}).key(),
               "steps=100 width=8 depth=2 lr=0.1 batch=64 schedule=cosine warmup=10 clip=5 recal=10 downsample=2");
+    EXPECT_EQ(resolved("fmnist-cnn", Fidelity{}).key(),
+              "steps=200 width=16 depth=2 lr=0.1 batch=128 schedule=cosine warmup=20 clip=5 recal=20");
     Fidelity too_long = legacy;
     too_long.warmup = 200;
     EXPECT_TRUE(std::holds_alternative<TaskError>(resolve_task("fmnist-cnn", too_long)));
