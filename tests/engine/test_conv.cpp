@@ -93,14 +93,13 @@ TEST_P(ConvTest, ForwardMatchesDirectConvolutionOnNchwAndCnhwInput) {
     auto weight = random_vector(cv.weight_count(), rng);
     const int oh = cv.out_height(h), ow = cv.out_width(w);
     const std::size_t out_plane = std::size_t(oh) * ow;
-    std::vector<float> scratch(conv2d_scratch_size(cv, images, h, w));
     std::vector<float> y_from_nchw(std::size_t(images) * cv.out_channels * out_plane);
     std::vector<float> y_from_cnhw(y_from_nchw.size());
     conv2d_forward(cv, x.data(), PlaneStrides::nchw(cv.in_channels, plane), images, h, w, weight.data(),
-                   y_from_nchw.data(), scratch);
+                   y_from_nchw.data());
     const auto x_cnhw = nchw_to_cnhw(x, images, cv.in_channels, plane);
     conv2d_forward(cv, x_cnhw.data(), PlaneStrides::cnhw(images, plane), images, h, w, weight.data(),
-                   y_from_cnhw.data(), scratch);
+                   y_from_cnhw.data());
     const auto expected = naive_conv(cv, x, images, h, w, weight);
     for (int n = 0; n < images; ++n)
         for (int co = 0; co < cv.out_channels; ++co)
@@ -123,11 +122,10 @@ TEST_P(ConvTest, BackwardIsTheAdjointOfTheDirectConvolution) {
     auto x = random_vector(std::size_t(images) * cv.in_channels * plane, rng);  // CNHW
     auto weight = random_vector(cv.weight_count(), rng);
     auto dy = random_vector(std::size_t(images) * cv.out_channels * out_plane, rng);  // CNHW
-    std::vector<float> scratch(conv2d_scratch_size(cv, images, h, w));
     std::vector<float> dweight(cv.weight_count(), 0.5f);  // accumulates onto what is there
     std::vector<float> dx(x.size(), std::numeric_limits<float>::quiet_NaN());  // fully overwritten
     conv2d_backward(cv, x.data(), PlaneStrides::cnhw(images, plane), images, h, w, weight.data(), dy.data(),
-                    dweight.data(), dx.data(), scratch);
+                    dweight.data(), dx.data());
 
     std::vector<double> dweight_ref(cv.weight_count(), 0.5), dx_ref(x.size(), 0.0);
     const int k = cv.kernel;
@@ -164,15 +162,15 @@ TEST_P(ConvGradientTest, GradientsMatchFiniteDifferences) {
     auto x = random_vector(std::size_t(images) * cv.in_channels * plane, rng);
     auto weight = random_vector(cv.weight_count(), rng);
     const auto projection = random_vector(out_size, rng);  // loss = <projection, y>
-    std::vector<float> scratch(conv2d_scratch_size(cv, images, h, w)), y(out_size);
+    std::vector<float> y(out_size);
     const PlaneStrides strides = PlaneStrides::cnhw(images, plane);
     auto loss = [&] {
-        conv2d_forward(cv, x.data(), strides, images, h, w, weight.data(), y.data(), scratch);
+        conv2d_forward(cv, x.data(), strides, images, h, w, weight.data(), y.data());
         return dot(projection, y);
     };
     std::vector<float> dweight(weight.size(), 0.0f), dx(x.size());
     conv2d_backward(cv, x.data(), strides, images, h, w, weight.data(), projection.data(), dweight.data(),
-                    dx.data(), scratch);
+                    dx.data());
     expect_gradient(weight, dweight, loss, "dweight");
     expect_gradient(x, dx, loss, "dx");
 }
@@ -186,10 +184,13 @@ const ConvCase kSmallCases[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Small, ConvTest, ::testing::ValuesIn(kSmallCases));
 INSTANTIATE_TEST_SUITE_P(Small, ConvGradientTest, ::testing::ValuesIn(kSmallCases));
-// The im2col matrix is built a few images at a time (kColumnBudget floats): these take several GEMMs.
-INSTANTIATE_TEST_SUITE_P(Chunked, ConvTest,
-                         ::testing::Values(ConvCase{{32, 2, 3, 1, 1}, 3, 48, 48},    // one image per GEMM
-                                           ConvCase{{8, 4, 3, 2, 1}, 30, 40, 30}));  // 12, 12, then 6 images
+// Larger shapes: oneDNN's blocked layouts (channels in blocks of 8/16, a partial last block) and its
+// kernels' spatial and batch blocking.
+INSTANTIATE_TEST_SUITE_P(Larger, ConvTest,
+                         ::testing::Values(ConvCase{{32, 2, 3, 1, 1}, 3, 48, 48},
+                                           ConvCase{{8, 4, 3, 2, 1}, 30, 40, 30},
+                                           ConvCase{{16, 32, 3, 1, 1}, 5, 14, 14},   // fmnist-cnn's third conv
+                                           ConvCase{{20, 24, 3, 1, 1}, 4, 9, 7}));   // partial channel blocks
 
 TEST(BatchNorm, GradientsOfInputGammaAndBetaMatchFiniteDifferences) {
     const BatchNorm bn{3};

@@ -53,13 +53,12 @@ public:
         conv::global_avg_pool_backward(d_features_.data(), grad_a, units_[3].out_channels(), n, quarter().plane());
         conv::maxpool2x2_backward(units_[3].output_data(), grad_a, grad_b, planes(3, n), half().height,
                                   half().width);
-        units_[3].backward(units_[2].output_data(), cnhw(half()), grad_b, grad_a, n, scratch_, temp_a(), temp_b());
-        units_[2].backward(pooled_.data(), cnhw(half()), grad_a, grad_b, n, scratch_, temp_a(), temp_b());
+        units_[3].backward(units_[2].output_data(), cnhw(half()), grad_b, grad_a, n, temp_a(), temp_b());
+        units_[2].backward(pooled_.data(), cnhw(half()), grad_a, grad_b, n, temp_a(), temp_b());
         conv::maxpool2x2_backward(units_[1].output_data(), grad_b, grad_a, planes(1, n), full().height,
                                   full().width);
-        units_[1].backward(units_[0].output_data(), cnhw(full()), grad_a, grad_b, n, scratch_, temp_a(), temp_b());
-        units_[0].backward(x, PlaneStrides::nchw(std::size_t(input_.channels), full().plane()), grad_b, nullptr, n,
-                           scratch_, temp_a(), temp_b());
+        units_[1].backward(units_[0].output_data(), cnhw(full()), grad_a, grad_b, n, temp_a(), temp_b());
+        units_[0].backward(x, PlaneStrides::nchw(std::size_t(input_.channels), full().plane()), grad_b, nullptr, n, temp_a(), temp_b());
         return float(loss);
     }
 
@@ -117,11 +116,10 @@ private:
     void reserve(int batch) {
         if (batch <= capacity_) return;
         capacity_ = batch;
-        std::size_t largest_output = 0, largest_scratch = 0;
+        std::size_t largest_output = 0;
         for (auto& unit : units_) {
             unit.reserve(batch);
             largest_output = std::max(largest_output, unit.output_size(batch));
-            largest_scratch = std::max(largest_scratch, unit.scratch_size(batch));
         }
         pooled_.assign(std::size_t(batch) * units_[1].out_channels() * half().plane(), 0.0f);
         pooled2_.assign(std::size_t(batch) * units_[3].out_channels() * quarter().plane(), 0.0f);
@@ -132,7 +130,6 @@ private:
         grad_a_.assign(largest_output, 0.0f);
         grad_b_.assign(largest_output, 0.0f);
         temps_.assign(2 * largest_output, 0.0f);
-        scratch_.assign(largest_scratch, 0.0f);
     }
     float* temp_a() noexcept { return temps_.data(); }
     float* temp_b() noexcept { return temps_.data() + temps_.size() / 2; }
@@ -140,11 +137,11 @@ private:
     void forward(const float* x, int n, bool training) {
         const auto cnhw = [n](Extent e) { return PlaneStrides::cnhw(std::size_t(n), e.plane()); };
         const float* a = units_[0].forward(x, PlaneStrides::nchw(std::size_t(input_.channels), full().plane()), n,
-                                           training, scratch_);
-        a = units_[1].forward(a, cnhw(full()), n, training, scratch_);
+                                           training);
+        a = units_[1].forward(a, cnhw(full()), n, training);
         conv::maxpool2x2_forward(a, pooled_.data(), planes(1, n), full().height, full().width);
-        a = units_[2].forward(pooled_.data(), cnhw(half()), n, training, scratch_);
-        a = units_[3].forward(a, cnhw(half()), n, training, scratch_);
+        a = units_[2].forward(pooled_.data(), cnhw(half()), n, training);
+        a = units_[3].forward(a, cnhw(half()), n, training);
         conv::maxpool2x2_forward(a, pooled2_.data(), planes(3, n), half().height, half().width);
         conv::global_avg_pool_forward(pooled2_.data(), features_.data(), units_[3].out_channels(), n,
                                       quarter().plane());
@@ -162,7 +159,6 @@ private:
     std::vector<float> logits_, dlogits_;      // [batch, classes]
     std::vector<float> grad_a_, grad_b_;       // ping-pong gradients of feature maps between units
     std::vector<float> temps_;                 // two temporaries inside a unit's backward pass
-    std::vector<float> scratch_;               // im2col columns
 };
 
 }  // namespace

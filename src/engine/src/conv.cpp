@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace actsearch::engine::conv {
 namespace {
@@ -30,198 +29,10 @@ double fixed_order_sum(std::size_t n, Term&& term) {
     return total;
 }
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using StridedRows = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
-using ConstStridedRows = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 using Row = Eigen::Map<Eigen::ArrayXf>;
 using ConstRow = Eigen::Map<const Eigen::ArrayXf>;
 
-// Output columns ox whose input column ox * stride - padding + kx lies inside [0, width): [begin, end).
-struct ValidRange {
-    int begin = 0, end = 0;
-};
-ValidRange valid_outputs(int offset, int stride, int in_size, int out_size) {
-    // offset = kx - padding; input index = ox * stride + offset.
-    const int begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-    const int last_input = in_size - 1 - offset;
-    const int end = last_input < 0 ? 0 : std::min(out_size, last_input / stride + 1);
-    const int clamped_begin = std::min(begin, out_size);
-    return {clamped_begin, std::max(end, clamped_begin)};
-}
-
-// The geometry of one conv call, computed once per call.
-struct ConvCall {
-    const Conv2d& conv;
-    PlaneStrides x_strides;
-    int images, height, width, out_height, out_width;
-    std::size_t out_plane() const { return std::size_t(out_height) * out_width; }
-
-    ConvCall(const Conv2d& c, PlaneStrides s, int n, int h, int w)
-        : conv(c), x_strides(s), images(n), height(h), width(w), out_height(c.out_height(h)),
-          out_width(c.out_width(w)) {}
-
-    int images_per_chunk() const {
-        const std::size_t per_image = conv.patch_size() * out_plane();
-        const std::size_t fit = per_image == 0 ? 1 : kColumnBudget / per_image;
-        return int(std::clamp<std::size_t>(fit, 1, std::size_t(std::max(images, 1))));
-    }
-
-    // col[(c, ky, kx)][(n, oy, ox)] = x[c][first + n][oy * stride - padding + ky][ox * stride - padding + kx],
-    // zero outside the image, for images [first, first + count).
-    void im2col(const float* x, int first, int count, float* col) const {
-        const int k = conv.kernel, stride = conv.stride, pad = conv.padding;
-        const std::size_t columns = std::size_t(count) * out_plane();
-        for (int c = 0; c < conv.in_channels; ++c) {
-            for (int ky = 0; ky < k; ++ky) {
-                const ValidRange rows = valid_outputs(ky - pad, stride, height, out_height);
-                for (int kx = 0; kx < k; ++kx) {
-                    const ValidRange cols = valid_outputs(kx - pad, stride, width, out_width);
-                    float* row = col + ((std::size_t(c) * k + ky) * k + kx) * columns;
-                    for (int n = 0; n < count; ++n) {
-                        const float* plane =
-                            x + c * x_strides.channel_stride + std::size_t(first + n) * x_strides.image_stride;
-                        float* out = row + std::size_t(n) * out_plane();
-                        std::fill(out, out + std::size_t(rows.begin) * out_width, 0.0f);
-                        for (int oy = rows.begin; oy < rows.end; ++oy) {
-                            const float* src = plane + std::size_t(oy * stride - pad + ky) * width;
-                            float* dst = out + std::size_t(oy) * out_width;
-                            std::fill(dst, dst + cols.begin, 0.0f);
-                            if (stride == 1) {
-                                std::memcpy(dst + cols.begin, src + (cols.begin + kx - pad),
-                                            sizeof(float) * (cols.end - cols.begin));
-                            } else {
-                                for (int ox = cols.begin; ox < cols.end; ++ox)
-                                    dst[ox] = src[ox * stride + kx - pad];
-                            }
-                            std::fill(dst + cols.end, dst + out_width, 0.0f);
-                        }
-                        std::fill(out + std::size_t(rows.end) * out_width, out + out_plane(), 0.0f);
-                    }
-                }
-            }
-        }
-    }
-
-    // The adjoint of im2col: dx[c][first + n][iy][ix] += every col entry that was read from it. The
-    // images [first, first + count) of dx must be zeroed by the caller.
-    void col2im(const float* col, int first, int count, float* dx) const {
-        const int k = conv.kernel, stride = conv.stride, pad = conv.padding;
-        const std::size_t columns = std::size_t(count) * out_plane();
-        for (int c = 0; c < conv.in_channels; ++c) {
-            for (int ky = 0; ky < k; ++ky) {
-                const ValidRange rows = valid_outputs(ky - pad, stride, height, out_height);
-                for (int kx = 0; kx < k; ++kx) {
-                    const ValidRange cols = valid_outputs(kx - pad, stride, width, out_width);
-                    const float* row = col + ((std::size_t(c) * k + ky) * k + kx) * columns;
-                    for (int n = 0; n < count; ++n) {
-                        float* plane =
-                            dx + c * x_strides.channel_stride + std::size_t(first + n) * x_strides.image_stride;
-                        const float* in = row + std::size_t(n) * out_plane();
-                        for (int oy = rows.begin; oy < rows.end; ++oy) {
-                            float* dst = plane + std::size_t(oy * stride - pad + ky) * width;
-                            const float* src = in + std::size_t(oy) * out_width;
-                            for (int ox = cols.begin; ox < cols.end; ++ox) dst[ox * stride + kx - pad] += src[ox];
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    void zero_images(float* x, int first, int count) const {
-        const std::size_t plane = std::size_t(height) * width;
-        for (int c = 0; c < conv.in_channels; ++c)
-            for (int n = first; n < first + count; ++n)
-                std::fill_n(x + c * x_strides.channel_stride + std::size_t(n) * x_strides.image_stride, plane, 0.0f);
-    }
-};
-
 }  // namespace
-
-namespace {
-std::size_t column_scratch(const Conv2d& conv, int images, int height, int width) noexcept {
-    const ConvCall call(conv, {}, images, height, width);
-    return conv.patch_size() * call.out_plane() * std::size_t(call.images_per_chunk());
-}
-
-// The input gradient of a stride-1 conv is itself a stride-1 conv of dy: with kernel flipped in
-// space and in/out channels swapped, and padding k - 1 - p, it lands exactly on the input grid. Doing
-// it that way is one im2col of dy and a GEMM with a small output, instead of a GEMM whose output is
-// the whole column matrix (zeroed first by Eigen) folded back by col2im's nine read-modify-write passes.
-bool input_gradient_is_a_conv(const Conv2d& conv) noexcept { return conv.stride == 1 && conv.padding < conv.kernel; }
-Conv2d transposed(const Conv2d& conv) noexcept {
-    return Conv2d{conv.out_channels, conv.in_channels, conv.kernel, 1, conv.kernel - 1 - conv.padding};
-}
-}  // namespace
-
-std::size_t conv2d_scratch_size(const Conv2d& conv, int images, int height, int width) noexcept {
-    std::size_t columns = column_scratch(conv, images, height, width);
-    if (input_gradient_is_a_conv(conv))
-        columns = std::max(columns, column_scratch(transposed(conv), images, conv.out_height(height),
-                                                   conv.out_width(width)));
-    return conv.weight_count() + columns;  // flipped weights, then columns
-}
-
-void conv2d_forward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
-                    int width, const float* weight, float* y, std::span<float> scratch) {
-    const ConvCall call(conv, x_strides, images, height, width);
-    const std::size_t out_plane = call.out_plane();
-    const std::size_t total_columns = std::size_t(images) * out_plane;
-    const Eigen::Index patch = Eigen::Index(conv.patch_size());
-    const Eigen::Map<const RowMatrix> w(weight, conv.out_channels, patch);
-    const int chunk = call.images_per_chunk();
-    for (int first = 0; first < images; first += chunk) {
-        const int count = std::min(chunk, images - first);
-        const Eigen::Index columns = Eigen::Index(count * out_plane);
-        call.im2col(x, first, count, scratch.data());
-        const Eigen::Map<const RowMatrix> col(scratch.data(), patch, columns);
-        StridedRows out(y + first * out_plane, conv.out_channels, columns,
-                        Eigen::OuterStride<>(Eigen::Index(total_columns)));
-        out.noalias() = w * col;
-    }
-}
-
-void conv2d_backward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
-                     int width, const float* weight, const float* dy, float* dweight, float* dx,
-                     std::span<float> scratch) {
-    const ConvCall call(conv, x_strides, images, height, width);
-    const std::size_t out_plane = call.out_plane();
-    const std::size_t total_columns = std::size_t(images) * out_plane;
-    const Eigen::Index patch = Eigen::Index(conv.patch_size());
-    const Eigen::Map<const RowMatrix> w(weight, conv.out_channels, patch);
-    Eigen::Map<RowMatrix> dw(dweight, conv.out_channels, patch);
-    const bool dx_by_conv = dx != nullptr && input_gradient_is_a_conv(conv) &&
-                            x_strides.channel_stride == std::size_t(images) * height * width &&
-                            x_strides.image_stride == std::size_t(height) * width;
-    float* columns = scratch.data() + conv.weight_count();
-    const int chunk = call.images_per_chunk();
-    for (int first = 0; first < images; first += chunk) {
-        const int count = std::min(chunk, images - first);
-        const Eigen::Index n = Eigen::Index(count * out_plane);
-        const ConstStridedRows dout(dy + first * out_plane, conv.out_channels, n,
-                                    Eigen::OuterStride<>(Eigen::Index(total_columns)));
-        // Recomputing im2col costs one copy; keeping it for the whole batch would cost ~60 MB.
-        call.im2col(x, first, count, columns);
-        Eigen::Map<RowMatrix> col(columns, patch, n);
-        dw.noalias() += dout * col.transpose();
-        if (dx != nullptr && !dx_by_conv) {
-            col.noalias() = w.transpose() * dout;  // the columns are no longer needed: reuse them
-            call.zero_images(dx, first, count);
-            call.col2im(columns, first, count, dx);
-        }
-    }
-    if (!dx_by_conv) return;
-    const Conv2d adjoint = transposed(conv);
-    const int k = conv.kernel;
-    float* flipped = scratch.data();  // [in][out][k][k] <- weight[out][in][k - 1 - ky][k - 1 - kx]
-    for (int co = 0; co < conv.out_channels; ++co)
-        for (int ci = 0; ci < conv.in_channels; ++ci)
-            for (int t = 0; t < k * k; ++t)
-                flipped[(std::size_t(ci) * conv.out_channels + co) * k * k + t] =
-                    weight[(std::size_t(co) * conv.in_channels + ci) * k * k + (k * k - 1 - t)];
-    conv2d_forward(adjoint, dy, PlaneStrides::cnhw(std::size_t(images), out_plane), images, call.out_height,
-                   call.out_width, flipped, dx, scratch.subspan(conv.weight_count()));
-}
 
 void batchnorm_forward_train(const BatchNorm& bn, const float* x, float* y, std::size_t count,
                              const float* gamma, const float* beta, float* saved_mean, float* saved_inv_std,
@@ -430,8 +241,15 @@ void residual_add(const float* a, const float* b, float* out, std::size_t count)
 }
 
 ConvLayer::ConvLayer(const Conv2d& geometry, FlatParameters& params)
-    : geometry_(geometry), weight_(params.take(geometry.weight_count())) {
-    make_eigen_serial();
+    : geometry_(geometry), weight_(params.take(geometry.weight_count())), kernels_(geometry) {}
+
+void ConvLayer::forward(const float* x, PlaneStrides x_strides, int images, Extent input, float* y) const {
+    kernels_.forward(x, x_strides, images, input.height, input.width, weight_.value, y);
+}
+
+void ConvLayer::backward(const float* x, PlaneStrides x_strides, int images, Extent input, const float* dy,
+                         float* dx) const {
+    kernels_.backward(x, x_strides, images, input.height, input.width, weight_.value, dy, weight_.grad, dx);
 }
 
 void ConvLayer::init_pytorch_default(Rng& rng) noexcept {
@@ -493,15 +311,9 @@ void ConvUnit::reserve(int images) {
     if (act_) act_out_.assign(size, 0.0f);
 }
 
-std::size_t ConvUnit::scratch_size(int images) const noexcept {
-    return conv2d_scratch_size(conv_.geometry(), images, input_.height, input_.width);
-}
-
-const float* ConvUnit::forward(const float* x, PlaneStrides x_strides, int images, bool training,
-                               std::span<float> scratch) {
+const float* ConvUnit::forward(const float* x, PlaneStrides x_strides, int images, bool training) {
     const std::size_t count = std::size_t(images) * output_.plane();
-    conv2d_forward(conv_.geometry(), x, x_strides, images, input_.height, input_.width, conv_.weight(),
-                   conv_out_.data(), scratch);
+    conv_.forward(x, x_strides, images, input_, conv_out_.data());
     if (training)
         bn_.forward_train(conv_out_.data(), bn_out_.data(), count);
     else
@@ -514,21 +326,19 @@ const float* ConvUnit::forward(const float* x, PlaneStrides x_strides, int image
 }
 
 void ConvUnit::backward(const float* x, PlaneStrides x_strides, const float* dy, float* dx, int images,
-                        std::span<float> scratch, float* temp_a, float* temp_b) const {
+                        float* temp_a, float* temp_b) const {
     if (!act_) {
-        backward_from_pre_activation(x, x_strides, dy, dx, images, scratch, temp_a);
+        backward_from_pre_activation(x, x_strides, dy, dx, images, temp_a);
         return;
     }
     act_->backward(bn_out_.data(), dy, temp_a, 1, std::size_t(images) * output_.plane());
-    backward_from_pre_activation(x, x_strides, temp_a, dx, images, scratch, temp_b);
+    backward_from_pre_activation(x, x_strides, temp_a, dx, images, temp_b);
 }
 
 void ConvUnit::backward_from_pre_activation(const float* x, PlaneStrides x_strides, const float* d_pre,
-                                            float* dx, int images, std::span<float> scratch,
-                                            float* temp) const {
+                                            float* dx, int images, float* temp) const {
     bn_.backward(conv_out_.data(), d_pre, temp, std::size_t(images) * output_.plane());
-    conv2d_backward(conv_.geometry(), x, x_strides, images, input_.height, input_.width, conv_.weight(), temp,
-                    conv_.weight_grad(), dx, scratch);
+    conv_.backward(x, x_strides, images, input_, temp, dx);
 }
 
 }  // namespace actsearch::engine::conv

@@ -1,16 +1,16 @@
-// Kernels of the convolutional proxy networks (cnn.cpp, resnet.cpp): conv2d by im2col + one GEMM,
-// batch normalisation, 2x2 max-pool, global average pool, residual add. Plain functions over flat
-// float buffers; the networks own every buffer and pass scratch in, so a training step never allocates.
+// Kernels of the convolutional proxy networks (cnn.cpp, resnet.cpp): conv2d on oneDNN, batch
+// normalisation, 2x2 max-pool, global average pool, residual add. Plain functions over flat float
+// buffers; the networks own every buffer, so a training step never allocates.
 //
-// Layout. Feature maps inside the networks are channel-major, [C][N][H][W] ("CNHW"), not NCHW: the conv
-// of a whole batch is then W[Cout x Cin*k*k] * col[Cin*k*k x N*Ho*Wo], whose output rows are already
-// the CNHW output channels (no transpose), and batch norm / per-channel betas reduce over one
-// contiguous row per channel. Only the network input is NCHW; conv2d reads any (channel, image)
-// strides, so the first conv reads it directly. Semantics match PyTorch (Conv2d, BatchNorm2d,
+// Layout. Feature maps inside the networks are channel-major, [C][N][H][W] ("CNHW"), not NCHW: batch
+// norm and the per-channel betas then reduce over one contiguous row per channel. Only the network
+// input is NCHW; conv2d reads any (channel, image) strides. oneDNN runs the convolutions in its own
+// blocked layouts, reordered from and to CNHW around each call (conv_dnnl.cpp). Semantics match PyTorch (Conv2d, BatchNorm2d,
 // MaxPool2d(2), AdaptiveAvgPool2d(1)) so that the networks can be compared side by side with it.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -51,21 +51,37 @@ struct Conv2d {
     std::size_t fan_in() const noexcept { return patch_size(); }
 };
 
-// Floats of scratch conv2d_forward/backward need for `images` images of height x width. The im2col
-// matrix is built for a few images at a time (about kColumnBudget floats), so scratch stays small
-// (L2-sized) whatever the batch: a 1000-image inference chunk does not need a 450 MB im2col buffer.
-inline constexpr std::size_t kColumnBudget = std::size_t(1) << 16;
-std::size_t conv2d_scratch_size(const Conv2d& conv, int images, int height, int width) noexcept;
+// The convolution kernels of one Conv2d, on oneDNN (conv_dnnl.cpp): primitives and buffers in
+// oneDNN's layouts are made on first use for each (images, height, width, input strides) and reused.
+// Single-threaded and independent of the callers' buffer alignment (see conv_dnnl.cpp). Not
+// thread-safe: one per layer of a network.
+class ConvKernels {
+public:
+    explicit ConvKernels(const Conv2d& conv);
+    ~ConvKernels();
+    ConvKernels(ConvKernels&&) noexcept;
+    ConvKernels& operator=(ConvKernels&&) noexcept;
 
-// y (CNHW, [out_channels][images][Ho][Wo]) = conv(x). x is read through `x_strides`.
+    // y (CNHW, [out_channels][images][Ho][Wo]) = conv(x). x is read through `x_strides`.
+    void forward(const float* x, PlaneStrides x_strides, int images, int height, int width,
+                 const float* weight, float* y);
+    // dweight += dL/dweight; dx (if not null) = dL/dx, written through `x_strides` (every element of
+    // the images is written). dy is CNHW like forward's y.
+    void backward(const float* x, PlaneStrides x_strides, int images, int height, int width,
+                  const float* weight, const float* dy, float* dweight, float* dx);
+
+private:
+    struct Plan;
+    Plan& plan(int images, int height, int width, PlaneStrides x_strides);
+    Conv2d conv_;
+    std::vector<std::unique_ptr<Plan>> plans_;
+};
+
+// One-off calls of ConvKernels (tests; a network keeps its ConvKernels).
 void conv2d_forward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
-                    int width, const float* weight, float* y, std::span<float> scratch);
-
-// dweight += dL/dweight; dx (if not null) = dL/dx, written through `x_strides` (every element of the
-// images is written). dy is CNHW like conv2d_forward's y.
+                    int width, const float* weight, float* y);
 void conv2d_backward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
-                     int width, const float* weight, const float* dy, float* dweight, float* dx,
-                     std::span<float> scratch);
+                     int width, const float* weight, const float* dy, float* dweight, float* dx);
 
 // Batch normalisation over rows: x is [channels][count] (CNHW: count = images * H * W).
 inline constexpr float kBatchNormMomentum = 0.1f;   // PyTorch's default
@@ -126,9 +142,17 @@ public:
     float* weight() const noexcept { return weight_.value; }
     float* weight_grad() const noexcept { return weight_.grad; }
 
+    // y = conv(x) with this layer's weights; see ConvKernels.
+    void forward(const float* x, PlaneStrides x_strides, int images, Extent input, float* y) const;
+    // weight_grad() += dL/dW; dx (unless null) = dL/dx.
+    void backward(const float* x, PlaneStrides x_strides, int images, Extent input, const float* dy,
+                  float* dx) const;
+
 private:
     Conv2d geometry_;
     FlatParameters::Slice weight_;
+    // Cached primitives and buffers, not state of the layer: const methods use them.
+    mutable ConvKernels kernels_;
 };
 
 // BatchNorm2d: gamma and beta are parameters; running and per-batch statistics are state, not trained.
@@ -170,24 +194,21 @@ public:
 
     // Grows the buffers to hold `images` images (allocates only when images exceeds the capacity).
     void reserve(int images);
-    // Floats of im2col scratch and of each backward temporary this unit needs for `images` images.
-    std::size_t scratch_size(int images) const noexcept;
     std::size_t output_size(int images) const noexcept { return std::size_t(images) * out_channels() * output().plane(); }
 
     // Runs on `images` (<= reserved) images of x, read through x_strides; returns the CNHW output,
     // valid until the next forward. Training mode uses and updates batch statistics.
-    const float* forward(const float* x, PlaneStrides x_strides, int images, bool training,
-                         std::span<float> scratch);
+    const float* forward(const float* x, PlaneStrides x_strides, int images, bool training);
     // The last forward's output (what forward returned).
     const float* output_data() const noexcept { return act_ ? act_out_.data() : bn_out_.data(); }
     // Adds parameter gradients; writes dx through x_strides unless dx is null. dy and dx are not
     // modified / must not alias the temporaries; temp_a and temp_b hold output_size(images) floats.
     void backward(const float* x, PlaneStrides x_strides, const float* dy, float* dx, int images,
-                  std::span<float> scratch, float* temp_a, float* temp_b) const;
+                  float* temp_a, float* temp_b) const;
     // Backward from a gradient with respect to the batch-norm output (skips the activation): the
     // ResNet block applies its second activation after the residual add.
     void backward_from_pre_activation(const float* x, PlaneStrides x_strides, const float* d_pre, float* dx,
-                                      int images, std::span<float> scratch, float* temp) const;
+                                      int images, float* temp) const;
 
     int in_channels() const noexcept { return conv_.geometry().in_channels; }
     int out_channels() const noexcept { return conv_.geometry().out_channels; }
