@@ -175,6 +175,23 @@ TEST(Evaluate, ThreadCountDoesNotChangeTheBits) {
     expect_same_bits(evaluate(swish, t, 5, 3), one, "3 threads");
 }
 
+// The conv networks' oneDNN kernels are pinned to one thread per evaluation (conv_dnnl.cpp): --threads
+// must not reach them.
+TEST(Evaluate, ThreadCountDoesNotChangeTheBitsOfTheConvNetworks) {
+    if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+        GTEST_SKIP() << "Fashion-MNIST not installed";
+    Fidelity f;
+    f.steps = 3;
+    f.batch = 16;
+    const Expr swish = expr("x * sigmoid(beta * x)");
+    for (const char* name : {"fmnist-cnn", "resnet-mini"}) {
+        const TaskConfig t = task(name, f);
+        const EvalResult one = evaluate(swish, t, 5, 1);
+        ASSERT_EQ(one.status, EvalStatus::Ok) << one.message;
+        expect_same_bits(evaluate(swish, t, 5, 2), one, std::string(name) + ": 2 threads");
+    }
+}
+
 TEST(Evaluate, InvalidCandidateIsRejectedWithoutTraining) {
     const EvalResult r = evaluate(expr("log(x)"), task("fmnist-mlp"), 1);
     EXPECT_EQ(r.status, EvalStatus::Invalid);
