@@ -223,7 +223,8 @@ def main():
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated subset of " + ",".join(TASKS))
     parser.add_argument("--quick", action="store_true", help="two candidates, no accuracy agreement")
     parser.add_argument("--data-dir", default=FMNIST_DIR, help="Fashion-MNIST directory")
-    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds per candidate; medians are reported")
+    parser.add_argument("--rounds", "--repeat", type=int, default=1,
+                        help="interleaved rounds per candidate; medians are reported")
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")

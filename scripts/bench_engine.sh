@@ -37,5 +37,9 @@ fi
 export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
+# --torch-openblas (what this used to need) is now always on: accepted and dropped.
+args=()
+for a in "$@"; do [ "$a" = "--torch-openblas" ] || args+=("$a"); done
+
 export ACTSEARCH_BENCH_COMMAND="scripts/bench_engine.sh $*"
-exec /usr/bin/python3 scripts/bench_engine.py "$@"
+exec /usr/bin/python3 scripts/bench_engine.py ${args[@]+"${args[@]}"}
