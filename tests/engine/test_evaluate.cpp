@@ -141,6 +141,8 @@ TEST(Evaluate, SameBitsWhateverRanBeforeOnEveryTask) {
         Fidelity f;
         f.steps = 3;
         f.batch = 16;
+        f.warmup = 0;   // a task's default warm-up may be longer than 3 steps
+        f.val = 256;    // two inference chunks: the order of what ran is what is tested, not the data
         const TaskConfig t = task(name, f, is_cifar ? cifar.string() : "");
         EvalResult first;
         std::thread([&] { first = evaluate(candidate, t, 11, 1); }).join();
@@ -183,8 +185,10 @@ TEST(Evaluate, ThreadCountDoesNotChangeTheBitsOfTheConvNetworks) {
     Fidelity f;
     f.steps = 3;
     f.batch = 16;
+    f.warmup = 0;
+    f.val = 256;
     const Expr swish = expr("x * sigmoid(beta * x)");
-    for (const char* name : {"fmnist-cnn", "resnet-mini"}) {
+    for (const char* name : {"fmnist-cnn", "fmnist-cnn14", "resnet-mini"}) {
         const TaskConfig t = task(name, f);
         const EvalResult one = evaluate(swish, t, 5, 1);
         ASSERT_EQ(one.status, EvalStatus::Ok) << one.message;
