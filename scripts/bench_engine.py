@@ -1,14 +1,21 @@
 #!/usr/bin/python3
 """Engine benchmark: actsearch's proxy networks against the same networks in PyTorch, one thread each.
 
-For every candidate activation and task it trains the network once with `actsearch eval` and once
-with PyTorch (same architecture, PyTorch-default initialisation, same data split and normalisation,
-SGD with momentum 0.9, batches of 128 sampled with replacement; a different random stream) and reports
-seconds, validation accuracy and the speed ratio. It also measures actsearch's training-step GEMM rate
-on fmnist-mlp against the machine's single-core SGEMM rate, the accuracy agreement of relu and swish
-over 3 seeds, and the peak RSS of one `actsearch eval`. Output: markdown on stdout, progress on stderr.
+For every candidate activation and task it trains the network once with `actsearch eval` (and, with
+--baseline-bin, once more with an older actsearch binary) and once with PyTorch (same architecture,
+PyTorch-default initialisation, same data split and normalisation, SGD with momentum 0.9, batches of
+128 sampled with replacement; a different random stream), interleaved, and reports per-seed CPU
+seconds of training plus validation and the speed ratios; the medians over the candidates are the
+headline figures. CPU time, not wall time: the machine may be shared.
+  * actsearch: user + system CPU time of the `eval --seeds 1 --threads 1` child process, minus that
+    of a run that only loads the data (`eval x --task fmnist-mlp --steps 1`, best of three);
+  * PyTorch: time.process_time() around training and validation (data loaded once beforehand).
+It then prints bench_layers' per-layer breakdown of both training steps with their GFLOP/s against the
+measured single-core FMA peak, the accuracy agreement of relu and swish on fmnist-mlp over 3 seeds, and
+the peak RSS of one `actsearch eval`. Output: markdown on stdout, progress on stderr.
 
-A benchmark, not a test: run it with scripts/bench_engine.sh (which installs what is missing).
+A benchmark, not a test: run it with scripts/bench_engine.sh (which installs what is missing and gives
+PyTorch OpenBLAS).
 """
 import argparse
 import datetime
@@ -18,11 +25,11 @@ import math
 import os
 import platform
 import re
+import resource
 import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 FMNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -33,38 +40,24 @@ MLP_WIDTH, MLP_DEPTH, MLP_STEPS = 128, 3, 400
 CNN_WIDTH, CNN_STEPS = 16, 200
 
 # (actsearch expression, PyTorch function of (x, beta)); beta broadcasts per channel.
-CANDIDATES = [
-    ("relu(x)", lambda t, x, b: t.relu(x)),
-    ("x*sigmoid(beta*x)", lambda t, x, b: x * t.sigmoid(b * x)),
-    ("hard_swish(x)", lambda t, x, b: t.nn.functional.hardswish(x)),
-    ("x", lambda t, x, b: x),
-    ("sin(x)", lambda t, x, b: t.sin(x)),
-    ("cos(x)-x", lambda t, x, b: t.cos(x) - x),
-    ("max(x,tanh(x))", lambda t, x, b: t.maximum(x, t.tanh(x))),
-    ("max(x,sigmoid(x))*tanh(x+cos(x))", lambda t, x, b: t.maximum(x, t.sigmoid(x)) * t.tanh(x + t.cos(x))),
-]
-QUICK = ["relu(x)", "x*sigmoid(beta*x)", "max(x,sigmoid(x))*tanh(x+cos(x))"]
-TASKS = ["fmnist-mlp", "fmnist-cnn"]
-
-SGEMM_SOURCE = r"""
-#include <chrono>
-#include <cstdio>
-#include <Eigen/Core>
-int main() {
-    Eigen::setNbThreads(1);
-    const int n = 512;
-    Eigen::MatrixXf a = Eigen::MatrixXf::Random(n, n), b = Eigen::MatrixXf::Random(n, n), c(n, n);
-    c.noalias() = a * b;
-    double best = 1e9;
-    for (int rep = 0; rep < 7; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < 10; ++i) c.noalias() = a * b;
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 10);
-    }
-    std::printf("%.3f %g\n", 2.0 * n * n * n / best / 1e9, c(0, 0));
+TORCH_FUNCTIONS = {
+    "relu(x)": lambda t, x, b: t.relu(x),
+    "x*sigmoid(beta*x)": lambda t, x, b: x * t.sigmoid(b * x),
+    "hard_swish(x)": lambda t, x, b: t.nn.functional.hardswish(x),
+    "sin(x)": lambda t, x, b: t.sin(x),
+    "cos(x)-x": lambda t, x, b: t.cos(x) - x,
+    "max(x,tanh(x))": lambda t, x, b: t.maximum(x, t.tanh(x)),
+    "atan(x)^2-x": lambda t, x, b: t.atan(x) ** 2 - x,
 }
-"""
-
+# The issue's candidate sets: the medians over these are the headline ratios.
+CANDIDATES = {
+    "fmnist-cnn": ["relu(x)", "x*sigmoid(beta*x)", "cos(x)-x", "hard_swish(x)"],
+    "fmnist-mlp": ["relu(x)", "x*sigmoid(beta*x)", "hard_swish(x)", "sin(x)", "cos(x)-x", "max(x,tanh(x))",
+                   "atan(x)^2-x"],
+}
+QUICK = ["relu(x)", "x*sigmoid(beta*x)"]
+TASKS = ["fmnist-mlp", "fmnist-cnn"]
+STEPS = {"fmnist-mlp": MLP_STEPS, "fmnist-cnn": CNN_STEPS}
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
@@ -92,25 +85,34 @@ def peak_rss_mib(binary, data_dir):
     return kib / 1024.0
 
 
-def step_seconds(binary, data_dir, repeats=3):
-    """Seconds per fmnist-mlp training step: the difference of a long and a short run, so that
-    network construction and validation cancel out."""
-    short, long_ = MLP_STEPS, 3 * MLP_STEPS
-    t_short = min(actsearch_eval(binary, "relu(x)", "fmnist-mlp", steps=short, data_dir=data_dir)["seeds"][0]["seconds"]
-                  for _ in range(repeats))
-    t_long = min(actsearch_eval(binary, "relu(x)", "fmnist-mlp", steps=long_, data_dir=data_dir)["seeds"][0]["seconds"]
-                 for _ in range(repeats))
-    return (t_long - t_short) / (long_ - short)
+def child_cpu_seconds(cmd):
+    """Runs cmd; returns (its stdout, user + system CPU seconds of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return out, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def sgemm_gflops_eigen():
-    with tempfile.TemporaryDirectory() as tmp:
-        src, exe = os.path.join(tmp, "sgemm.cpp"), os.path.join(tmp, "sgemm")
-        with open(src, "w") as f:
-            f.write(SGEMM_SOURCE)
-        cxx = os.environ.get("CXX", "g++")
-        subprocess.run([cxx, "-O3", "-march=native", "-std=c++17", "-I/usr/include/eigen3", src, "-o", exe], check=True)
-        return float(subprocess.run([exe], check=True, capture_output=True, text=True).stdout.split()[0])
+def actsearch_cpu(binary, expr, task, data_dir, overhead):
+    """(per-seed CPU seconds of training + validation, the seed's JSON result)."""
+    cmd = [binary, "eval", expr, "--task", task, "--seeds", "1", "--threads", "1", "--json", "--no-db",
+           "--steps", str(STEPS[task]), "--data-dir", data_dir]
+    out, cpu = child_cpu_seconds(cmd)
+    result = json.loads(out[out.index("{"):out.rindex("}") + 1])["seeds"][0]
+    return cpu - overhead, result
+
+
+def load_overhead(binary, data_dir):
+    """CPU seconds of an eval that loads the data and trains one MLP step: what actsearch_cpu subtracts."""
+    cmd = [binary, "eval", "x", "--task", "fmnist-mlp", "--seeds", "1", "--threads", "1", "--json", "--no-db",
+           "--steps", "1", "--data-dir", data_dir]
+    return min(child_cpu_seconds(cmd)[1] for _ in range(3))
+
+
+def layer_breakdown(layers_bin):
+    if not os.access(layers_bin, os.X_OK):
+        return f"(no per-layer breakdown: {layers_bin} is missing; build it with `cmake --build build --target bench_layers`)\n"
+    return subprocess.run([layers_bin], check=True, capture_output=True, text=True).stdout
 
 
 # ------------------------------------------------------------------------------------------ PyTorch
@@ -163,10 +165,10 @@ def make_torch_net(torch, task, fn):
 
 
 def torch_eval(torch, data, task, fn, seed):
-    """Trains and validates like actsearch's evaluate(); returns (status, val_acc, seconds)."""
+    """Trains and validates like actsearch's evaluate(); returns (status, val_acc, CPU seconds)."""
     train_x, train_y, val_x, val_y = data
-    steps = MLP_STEPS if task == "fmnist-mlp" else CNN_STEPS
-    start = time.perf_counter()
+    steps = STEPS[task]
+    start = time.process_time()
     torch.manual_seed(seed)
     net = make_torch_net(torch, task, fn)
     opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM)
@@ -179,7 +181,7 @@ def torch_eval(torch, data, task, fn, seed):
         value = loss.item()
         first = value if first is None else first
         if not math.isfinite(value) or value > 20 * first or value > 1e3:   # actsearch's divergence rule
-            return "diverged", 0.0, time.perf_counter() - start
+            return "diverged", 0.0, time.process_time() - start
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -189,7 +191,7 @@ def torch_eval(torch, data, task, fn, seed):
         for begin in range(0, val_x.shape[0], 1000):
             logits = net(val_x[begin:begin + 1000])
             correct += (logits.argmax(1) == val_y[begin:begin + 1000]).sum().item()
-    return "ok", correct / val_x.shape[0], time.perf_counter() - start
+    return "ok", correct / val_x.shape[0], time.process_time() - start
 
 
 def torch_blas_library():
@@ -204,41 +206,35 @@ def torch_mm_gflops(torch):
     torch.mm(a, b)
     best = 1e9
     for _ in range(7):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(10):
             torch.mm(a, b)
-        best = min(best, (time.perf_counter() - t0) / 10)
+        best = min(best, (time.process_time() - t0) / 10)
     return 2 * 512 ** 3 / best / 1e9
 
 
 # ------------------------------------------------------------------------------------------- report
 
-def flops_per_step():
-    """GEMM FLOPs of one fmnist-mlp training step: (brief's count, FLOPs actually performed).
-    The brief counts forward 2*B*in*out per layer and backward twice that; the first layer's input
-    gradient is never computed, so the performed count is lower by 2*B*784*128."""
-    dims = [784] + [MLP_WIDTH] * MLP_DEPTH + [10]
-    forward = sum(2 * BATCH * a * b for a, b in zip(dims, dims[1:]))
-    return 3 * forward, 3 * forward - 2 * BATCH * dims[0] * dims[1]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default="build/actsearch", help="actsearch binary (default: build/actsearch)")
+    parser.add_argument("--baseline-bin", help="an older actsearch binary to measure beside --bin (before/after)")
+    parser.add_argument("--layers-bin", default="build/tests/bench_layers", help="per-layer breakdown program")
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated subset of " + ",".join(TASKS))
-    parser.add_argument("--quick", action="store_true", help="three candidates, fewer repeats")
+    parser.add_argument("--quick", action="store_true", help="two candidates, no accuracy agreement")
     parser.add_argument("--data-dir", default=FMNIST_DIR, help="Fashion-MNIST directory")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per candidate and side; the fastest is reported")
+    parser.add_argument("--rounds", "--repeat", type=int, default=1,
+                        help="interleaved rounds per candidate; medians are reported")
     args = parser.parse_args()
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     tasks = [t for t in args.tasks.split(",") if t]
     for t in tasks:
         if t not in TASKS:
             parser.error(f"unknown task {t!r}: choose from {', '.join(TASKS)}")
-    if not os.access(args.bin, os.X_OK):
-        parser.error(f"{args.bin} is not an executable: build it (cmake --build build --target actsearch) or pass --bin")
-    candidates = [c for c in CANDIDATES if not args.quick or c[0] in QUICK]
+    for b in [args.bin] + ([args.baseline_bin] if args.baseline_bin else []):
+        if not os.access(b, os.X_OK):
+            parser.error(f"{b} is not an executable: build it (cmake --build build --target actsearch) or pass --bin")
 
     import torch
     torch.set_num_threads(1)
@@ -252,60 +248,74 @@ def main():
     print(f"- command: `{command}`")
     mm = torch_mm_gflops(torch)
     print(f"- PyTorch {torch.__version__}, 1 thread, BLAS {torch_blas_library()} (torch.mm 512^3: {mm:.1f} GFLOP/s); "
-          "actsearch `--threads 1`")
-    print(f"- seconds: training plus validation of one candidate (data loading excluded on both sides), fastest of "
-          f"{args.repeat} run(s); ratio = PyTorch seconds / actsearch seconds\n")
+          "actsearch `--threads 1`" + (f"; before = `{args.baseline_bin}`, after = `{args.bin}`" if args.baseline_bin else ""))
+    print(f"- seconds: CPU seconds (user + system) of training plus validation of one seed, data loading excluded on "
+          f"both sides; median of {args.rounds} interleaved round(s); ratio = PyTorch seconds / actsearch seconds\n")
 
     log("loading Fashion-MNIST for PyTorch")
     data = load_fmnist(torch, args.data_dir)
+    binaries = [("after", args.bin)] + ([("before", args.baseline_bin)] if args.baseline_bin else [])
+    overhead = {name: load_overhead(path, args.data_dir) for name, path in binaries}
+    log(f"data-loading overhead subtracted: {overhead}")
 
     for task in tasks:
+        candidates = [c for c in CANDIDATES[task] if not args.quick or c in QUICK]
         print(f"## {task}\n")
-        print("| candidate | actsearch s | PyTorch s | ratio | actsearch val_acc | PyTorch val_acc |")
-        print("|---|---:|---:|---:|---:|---:|")
-        ratios = []
-        for expr, fn in candidates:
-            log(f"{task}: {expr}")
-            # Best of --repeat runs on both sides: the same work each time, so the minimum is the
-            # least disturbed by whatever else the machine runs.
-            runs = [actsearch_eval(args.bin, expr, task, data_dir=args.data_dir)["seeds"][0] for _ in range(args.repeat)]
-            ours = min(runs, key=lambda r: r["seconds"])
-            torch_runs = [torch_eval(torch, data, task, fn, seed=1) for _ in range(args.repeat)]
-            status, acc, seconds = min(torch_runs, key=lambda r: r[2])
-            ratio = seconds / ours["seconds"] if ours["seconds"] > 0 else float("nan")
+        before_cols = "before s | " if args.baseline_bin else ""
+        print(f"| candidate | {before_cols}after s | PyTorch s | {'speed-up | ' if args.baseline_bin else ''}"
+              f"PyTorch / after | after val_acc | PyTorch val_acc |")
+        print("|---|" + ("---:|" * (6 if args.baseline_bin else 4)) + "---:|")
+        ratios, speedups = [], []
+        for expr in candidates:
+            fn = TORCH_FUNCTIONS[expr]
+            times = {"after": [], "before": [], "torch": []}
+            ours, theirs = None, None
+            for round_ in range(args.rounds):
+                log(f"{task}: {expr} (round {round_ + 1}/{args.rounds})")
+                # Rotate the order every round so that no side always runs first.
+                sides = [name for name, _ in binaries] + ["torch"]
+                sides = sides[round_ % len(sides):] + sides[:round_ % len(sides)]
+                for side in sides:
+                    if side == "torch":
+                        theirs = torch_eval(torch, data, task, fn, seed=1)
+                        times["torch"].append(theirs[2])
+                    else:
+                        seconds, result = actsearch_cpu(dict(binaries)[side], expr, task, args.data_dir, overhead[side])
+                        times[side].append(seconds)
+                        if side == "after":
+                            ours = result
+            t_after, t_torch = statistics.median(times["after"]), statistics.median(times["torch"])
+            ratio = t_torch / t_after
             ratios.append(ratio)
-            ours_acc = f"{ours['val_acc']:.4f}" if ours["status"] == "ok" else ours["status"]
-            torch_acc = f"{acc:.4f}" if status == "ok" else status
-            print(f"| `{expr}` | {ours['seconds']:.2f} | {seconds:.2f} | {ratio:.2f}x | {ours_acc} | {torch_acc} |",
-                  flush=True)
-        print(f"\nMedian speed ratio on {task}: **{statistics.median(ratios):.2f}x**\n")
+            cells = [f"`{expr}`"]
+            if args.baseline_bin:
+                t_before = statistics.median(times["before"])
+                speedups.append(t_before / t_after)
+                cells.append(f"{t_before:.2f}")
+            cells += [f"{t_after:.2f}", f"{t_torch:.2f}"]
+            if args.baseline_bin:
+                cells.append(f"{t_before / t_after:.2f}x")
+            cells.append(f"{ratio:.2f}x")
+            cells.append(f"{ours['val_acc']:.4f}" if ours["status"] == "ok" else ours["status"])
+            cells.append(f"{theirs[1]:.4f}" if theirs[0] == "ok" else theirs[0])
+            print("| " + " | ".join(cells) + " |", flush=True)
+        print(f"\nMedian over the candidates on {task}: PyTorch / actsearch **{statistics.median(ratios):.2f}x**"
+              + (f"; after / before speed-up **{statistics.median(speedups):.2f}x**" if speedups else "") + "\n")
 
-    if "fmnist-mlp" in tasks:
-        print("## fmnist-mlp training step\n")
-        log("step rate")
-        per_step = step_seconds(args.bin, args.data_dir, repeats=1 if args.quick else 3)
-        counted, performed = flops_per_step()
-        eigen = sgemm_gflops_eigen()
-        print("| quantity | value |")
-        print("|---|---:|")
-        print(f"| actsearch seconds per step (relu, batch 128; 1200-step minus 400-step run / 800) | {per_step * 1e3:.3f} ms |")
-        print(f"| GFLOP/s, brief's count (3x forward = {counted / 1e6:.1f} MFLOP/step) | {counted / per_step / 1e9:.1f} |")
-        print(f"| GFLOP/s, FLOPs performed ({performed / 1e6:.1f} MFLOP/step: no input gradient for layer 1) | "
-              f"{performed / per_step / 1e9:.1f} |")
-        print(f"| single-core SGEMM, Eigen 512x512x512 (C++ compiled by this script, -O3 -march=native) | {eigen:.1f} |")
-        print(f"| single-core SGEMM, torch.mm 512x512x512, 1 thread ({torch_blas_library()}) | {mm:.1f} |")
-        best = max(eigen, mm)
-        print(f"| step rate / best SGEMM rate (brief's count; performed) | {counted / per_step / 1e9 / best:.0%}; "
-              f"{performed / per_step / 1e9 / best:.0%} |\n")
+    print("## Where the time goes\n")
+    log("per-layer breakdown")
+    print(layer_breakdown(args.layers_bin))
 
+    if "fmnist-mlp" in tasks and not args.quick:
         print("## Accuracy agreement on fmnist-mlp (3 seeds)\n")
         print("| candidate | actsearch mean val_acc | PyTorch mean val_acc | difference (points) |")
         print("|---|---:|---:|---:|")
-        for expr, fn in CANDIDATES[:2]:
+        for expr in ["relu(x)", "x*sigmoid(beta*x)"]:
             log(f"accuracy: {expr}")
-            ours = actsearch_eval(args.bin, expr, "fmnist-mlp", seeds=3, data_dir=args.data_dir)
+            ours = actsearch_eval(args.bin, expr, "fmnist-mlp", seeds=3, steps=MLP_STEPS, data_dir=args.data_dir)
             ours_mean = statistics.mean(s["val_acc"] for s in ours["seeds"])
-            theirs = statistics.mean(torch_eval(torch, data, "fmnist-mlp", fn, seed)[1] for seed in (1, 2, 3))
+            theirs = statistics.mean(torch_eval(torch, data, "fmnist-mlp", TORCH_FUNCTIONS[expr], seed)[1]
+                                     for seed in (1, 2, 3))
             print(f"| `{expr}` | {ours_mean:.4f} | {theirs:.4f} | {100 * (ours_mean - theirs):+.2f} |", flush=True)
         print()
 

@@ -1,6 +1,7 @@
 // Conv-network kernels: conv2d against a direct convolution (forward and its adjoint), finite-difference
 // gradients of every kernel on small random tensors, and batch norm's running statistics.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -69,12 +70,13 @@ std::vector<double> naive_conv(const Conv2d& cv, const std::vector<float>& x, in
     return y;
 }
 
-// NCHW <-> CNHW for tests that start from the PyTorch layout.
-std::vector<float> nchw_to_cnhw(const std::vector<float>& x, int images, int channels, std::size_t plane) {
+// NCHW -> NHWC for tests that start from the PyTorch layout.
+std::vector<float> nchw_to_nhwc(const std::vector<float>& x, int images, int channels, std::size_t plane) {
     std::vector<float> y(x.size());
     for (int n = 0; n < images; ++n)
         for (int c = 0; c < channels; ++c)
-            std::copy_n(&x[(std::size_t(n) * channels + c) * plane], plane, &y[(std::size_t(c) * images + n) * plane]);
+            for (std::size_t i = 0; i < plane; ++i)
+                y[(std::size_t(n) * plane + i) * channels + c] = x[(std::size_t(n) * channels + c) * plane + i];
     return y;
 }
 
@@ -85,7 +87,7 @@ struct ConvCase {
 
 class ConvTest : public ::testing::TestWithParam<ConvCase> {};
 
-TEST_P(ConvTest, ForwardMatchesDirectConvolutionOnNchwAndCnhwInput) {
+TEST_P(ConvTest, ForwardMatchesDirectConvolutionOnNchwAndNhwcInput) {
     const auto [cv, images, h, w] = GetParam();
     Rng rng(7);
     const std::size_t plane = std::size_t(h) * w;
@@ -93,22 +95,19 @@ TEST_P(ConvTest, ForwardMatchesDirectConvolutionOnNchwAndCnhwInput) {
     auto weight = random_vector(cv.weight_count(), rng);
     const int oh = cv.out_height(h), ow = cv.out_width(w);
     const std::size_t out_plane = std::size_t(oh) * ow;
-    std::vector<float> scratch(conv2d_scratch_size(cv, images, h, w));
     std::vector<float> y_from_nchw(std::size_t(images) * cv.out_channels * out_plane);
-    std::vector<float> y_from_cnhw(y_from_nchw.size());
-    conv2d_forward(cv, x.data(), PlaneStrides::nchw(cv.in_channels, plane), images, h, w, weight.data(),
-                   y_from_nchw.data(), scratch);
-    const auto x_cnhw = nchw_to_cnhw(x, images, cv.in_channels, plane);
-    conv2d_forward(cv, x_cnhw.data(), PlaneStrides::cnhw(images, plane), images, h, w, weight.data(),
-                   y_from_cnhw.data(), scratch);
+    std::vector<float> y_from_nhwc(y_from_nchw.size());
+    conv2d_forward(cv, x.data(), Layout::nchw, images, h, w, weight.data(), y_from_nchw.data());
+    const auto x_nhwc = nchw_to_nhwc(x, images, cv.in_channels, plane);
+    conv2d_forward(cv, x_nhwc.data(), Layout::nhwc, images, h, w, weight.data(), y_from_nhwc.data());
     const auto expected = naive_conv(cv, x, images, h, w, weight);
     for (int n = 0; n < images; ++n)
         for (int co = 0; co < cv.out_channels; ++co)
             for (std::size_t i = 0; i < out_plane; ++i) {
                 const double want = expected[(std::size_t(n) * cv.out_channels + co) * out_plane + i];
-                const std::size_t at = (std::size_t(co) * images + n) * out_plane + i;
+                const std::size_t at = (std::size_t(n) * out_plane + i) * cv.out_channels + co;
                 ASSERT_NEAR(y_from_nchw[at], want, 1e-4 * (1.0 + std::abs(want))) << "co=" << co << " n=" << n;
-                ASSERT_EQ(y_from_cnhw[at], y_from_nchw[at]);
+                ASSERT_EQ(y_from_nhwc[at], y_from_nchw[at]);
             }
 }
 
@@ -120,14 +119,13 @@ TEST_P(ConvTest, BackwardIsTheAdjointOfTheDirectConvolution) {
     const std::size_t plane = std::size_t(h) * w;
     const int oh = cv.out_height(h), ow = cv.out_width(w);
     const std::size_t out_plane = std::size_t(oh) * ow;
-    auto x = random_vector(std::size_t(images) * cv.in_channels * plane, rng);  // CNHW
+    auto x = random_vector(std::size_t(images) * cv.in_channels * plane, rng);  // NHWC
     auto weight = random_vector(cv.weight_count(), rng);
-    auto dy = random_vector(std::size_t(images) * cv.out_channels * out_plane, rng);  // CNHW
-    std::vector<float> scratch(conv2d_scratch_size(cv, images, h, w));
+    auto dy = random_vector(std::size_t(images) * cv.out_channels * out_plane, rng);  // NHWC
     std::vector<float> dweight(cv.weight_count(), 0.5f);  // accumulates onto what is there
     std::vector<float> dx(x.size(), std::numeric_limits<float>::quiet_NaN());  // fully overwritten
-    conv2d_backward(cv, x.data(), PlaneStrides::cnhw(images, plane), images, h, w, weight.data(), dy.data(),
-                    dweight.data(), dx.data(), scratch);
+    conv2d_backward(cv, x.data(), Layout::nhwc, images, h, w, weight.data(), dy.data(), dweight.data(),
+                    dx.data());
 
     std::vector<double> dweight_ref(cv.weight_count(), 0.5), dx_ref(x.size(), 0.0);
     const int k = cv.kernel;
@@ -135,7 +133,7 @@ TEST_P(ConvTest, BackwardIsTheAdjointOfTheDirectConvolution) {
         for (int co = 0; co < cv.out_channels; ++co)
             for (int oy = 0; oy < oh; ++oy)
                 for (int ox = 0; ox < ow; ++ox) {
-                    const double g = dy[(std::size_t(co) * images + n) * out_plane + std::size_t(oy) * ow + ox];
+                    const double g = dy[(std::size_t(n) * out_plane + std::size_t(oy) * ow + ox) * cv.out_channels + co];
                     for (int ci = 0; ci < cv.in_channels; ++ci)
                         for (int ky = 0; ky < k; ++ky)
                             for (int kx = 0; kx < k; ++kx) {
@@ -143,7 +141,7 @@ TEST_P(ConvTest, BackwardIsTheAdjointOfTheDirectConvolution) {
                                 const int ix = ox * cv.stride - cv.padding + kx;
                                 if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
                                 const std::size_t wi = ((std::size_t(co) * cv.in_channels + ci) * k + ky) * k + kx;
-                                const std::size_t xi = (std::size_t(ci) * images + n) * plane + std::size_t(iy) * w + ix;
+                                const std::size_t xi = (std::size_t(n) * plane + std::size_t(iy) * w + ix) * cv.in_channels + ci;
                                 dweight_ref[wi] += g * x[xi];
                                 dx_ref[xi] += g * weight[wi];
                             }
@@ -158,23 +156,74 @@ class ConvGradientTest : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(ConvGradientTest, GradientsMatchFiniteDifferences) {
     const auto [cv, images, h, w] = GetParam();
-    Rng rng(13);
-    const std::size_t plane = std::size_t(h) * w;
-    const std::size_t out_size = std::size_t(images) * cv.out_channels * cv.out_height(h) * cv.out_width(w);
-    auto x = random_vector(std::size_t(images) * cv.in_channels * plane, rng);
-    auto weight = random_vector(cv.weight_count(), rng);
-    const auto projection = random_vector(out_size, rng);  // loss = <projection, y>
-    std::vector<float> scratch(conv2d_scratch_size(cv, images, h, w)), y(out_size);
-    const PlaneStrides strides = PlaneStrides::cnhw(images, plane);
-    auto loss = [&] {
-        conv2d_forward(cv, x.data(), strides, images, h, w, weight.data(), y.data(), scratch);
-        return dot(projection, y);
+    for (const Layout layout : {Layout::nhwc, Layout::nchw}) {
+        Rng rng(13);
+        const std::size_t plane = std::size_t(h) * w;
+        const std::size_t out_size = std::size_t(images) * cv.out_channels * cv.out_height(h) * cv.out_width(w);
+        auto x = random_vector(std::size_t(images) * cv.in_channels * plane, rng);
+        auto weight = random_vector(cv.weight_count(), rng);
+        const auto projection = random_vector(out_size, rng);  // loss = <projection, y>
+        std::vector<float> y(out_size);
+        auto loss = [&] {
+            conv2d_forward(cv, x.data(), layout, images, h, w, weight.data(), y.data());
+            return dot(projection, y);
+        };
+        std::vector<float> dweight(weight.size(), 0.0f), dx(x.size());
+        conv2d_backward(cv, x.data(), layout, images, h, w, weight.data(), projection.data(), dweight.data(),
+                        dx.data());
+        expect_gradient(weight, dweight, loss, "dweight");
+        expect_gradient(x, dx, loss, layout == Layout::nhwc ? "dx (NHWC)" : "dx (NCHW)");
+    }
+}
+
+// oneDNN sizes its kernels' work split by the OpenMP thread count and could take other code paths
+// for other addresses: the same bits whatever the caller's OpenMP settings, inside a parallel region,
+// and from unaligned buffers (which ConvKernels copies to aligned ones).
+TEST(ConvKernels, SameBitsWhateverTheCallersThreadsAndAlignment) {
+    const Conv2d cv{16, 32, 3, 1, 1};
+    const int images = 8, h = 14, w = 14;
+    Rng rng(31);
+    const std::size_t in_size = std::size_t(images) * cv.in_channels * h * w;
+    const std::size_t out_size = std::size_t(images) * cv.out_channels * h * w;
+    const auto x = random_vector(in_size, rng);
+    const auto weight = random_vector(cv.weight_count(), rng);
+    const auto dy = random_vector(out_size, rng);
+    struct Result {
+        std::vector<float> y, dweight, dx;
     };
-    std::vector<float> dweight(weight.size(), 0.0f), dx(x.size());
-    conv2d_backward(cv, x.data(), strides, images, h, w, weight.data(), projection.data(), dweight.data(),
-                    dx.data(), scratch);
-    expect_gradient(weight, dweight, loss, "dweight");
-    expect_gradient(x, dx, loss, "dx");
+    // offset: floats by which the buffers are shifted from their (aligned) allocation.
+    const auto run = [&](int offset) {
+        AlignedFloats xs(in_size + 16), dys(out_size + 16), ys(out_size + 16), dxs(in_size + 16);
+        std::copy(x.begin(), x.end(), xs.begin() + offset);
+        std::copy(dy.begin(), dy.end(), dys.begin() + offset);
+        Result r;
+        r.dweight.assign(weight.size(), 0.0f);
+        ConvKernels kernels(cv);
+        kernels.forward(xs.data() + offset, Layout::nhwc, images, h, w, weight.data(), ys.data() + offset);
+        kernels.backward(xs.data() + offset, Layout::nhwc, images, h, w, weight.data(), dys.data() + offset,
+                         r.dweight.data(), dxs.data() + offset);
+        r.y.assign(ys.begin() + offset, ys.begin() + offset + std::ptrdiff_t(out_size));
+        r.dx.assign(dxs.begin() + offset, dxs.begin() + offset + std::ptrdiff_t(in_size));
+        return r;
+    };
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const Result reference = run(0);
+    const auto expect_same = [&](const Result& r, const char* what) {
+        EXPECT_EQ(r.y, reference.y) << what;
+        EXPECT_EQ(r.dweight, reference.dweight) << what;
+        EXPECT_EQ(r.dx, reference.dx) << what;
+    };
+    omp_set_num_threads(4);
+    expect_same(run(0), "4 OpenMP threads");
+    expect_same(run(1), "4 threads, buffers 4 bytes off alignment");
+    expect_same(run(3), "4 threads, buffers 12 bytes off alignment");
+    Result in_region[2];
+#pragma omp parallel num_threads(2)
+    in_region[omp_get_thread_num()] = run(omp_get_thread_num());
+    expect_same(in_region[0], "in a parallel region, thread 0");
+    expect_same(in_region[1], "in a parallel region, thread 1");
+    omp_set_num_threads(saved);
 }
 
 const ConvCase kSmallCases[] = {
@@ -186,10 +235,13 @@ const ConvCase kSmallCases[] = {
 };
 INSTANTIATE_TEST_SUITE_P(Small, ConvTest, ::testing::ValuesIn(kSmallCases));
 INSTANTIATE_TEST_SUITE_P(Small, ConvGradientTest, ::testing::ValuesIn(kSmallCases));
-// The im2col matrix is built a few images at a time (kColumnBudget floats): these take several GEMMs.
-INSTANTIATE_TEST_SUITE_P(Chunked, ConvTest,
-                         ::testing::Values(ConvCase{{32, 2, 3, 1, 1}, 3, 48, 48},    // one image per GEMM
-                                           ConvCase{{8, 4, 3, 2, 1}, 30, 40, 30}));  // 12, 12, then 6 images
+// Larger shapes: oneDNN's blocked layouts (channels in blocks of 8/16, a partial last block) and its
+// kernels' spatial and batch blocking.
+INSTANTIATE_TEST_SUITE_P(Larger, ConvTest,
+                         ::testing::Values(ConvCase{{32, 2, 3, 1, 1}, 3, 48, 48},
+                                           ConvCase{{8, 4, 3, 2, 1}, 30, 40, 30},
+                                           ConvCase{{16, 32, 3, 1, 1}, 5, 14, 14},   // fmnist-cnn's third conv
+                                           ConvCase{{20, 24, 3, 1, 1}, 4, 9, 7}));   // partial channel blocks
 
 TEST(BatchNorm, GradientsOfInputGammaAndBetaMatchFiniteDifferences) {
     const BatchNorm bn{3};
@@ -228,28 +280,28 @@ TEST(BatchNorm, TrainingNormalisesWithBatchStatisticsAndUpdatesRunningOnesLikePy
     const std::vector<float> old_mean{0.5f, -0.5f}, old_var{2.0f, 0.25f};
     for (int c = 0; c < bn.channels; ++c) {
         double m = 0.0, ss = 0.0;
-        for (std::size_t i = 0; i < count; ++i) m += x[c * count + i];
+        const auto at = [&](std::size_t i) { return x[i * bn.channels + c]; };   // [count][channels]
+        for (std::size_t i = 0; i < count; ++i) m += at(i);
         m /= count;
-        for (std::size_t i = 0; i < count; ++i) ss += (x[c * count + i] - m) * (x[c * count + i] - m);
+        for (std::size_t i = 0; i < count; ++i) ss += (at(i) - m) * (at(i) - m);
         const double biased = ss / count, unbiased = ss / (count - 1);
         EXPECT_NEAR(running_mean[c], 0.9 * old_mean[c] + 0.1 * m, 1e-6);
         EXPECT_NEAR(running_var[c], 0.9 * old_var[c] + 0.1 * unbiased, 1e-6);
         for (std::size_t i = 0; i < count; ++i)
-            EXPECT_NEAR(y[c * count + i], (x[c * count + i] - m) / std::sqrt(biased + 1e-5) * gamma[c] + beta[c],
-                        1e-5);
+            EXPECT_NEAR(y[i * bn.channels + c], (at(i) - m) / std::sqrt(biased + 1e-5) * gamma[c] + beta[c], 1e-5);
     }
 }
 
 TEST(BatchNorm, InferenceUsesRunningStatistics) {
     const BatchNorm bn{2};
     const std::size_t count = 4;
-    const std::vector<float> x{1, 2, 3, 4, -1, 0, 1, 2};
+    const std::vector<float> x{1, -1, 2, 0, 3, 1, 4, 2};   // [count][channels]: channel 0 is 1 2 3 4
     const std::vector<float> gamma{2.0f, 1.0f}, beta{0.0f, 0.5f};
     const std::vector<float> running_mean{1.0f, -1.0f}, running_var{4.0f - 1e-5f, 0.25f - 1e-5f};
     std::vector<float> y(x.size());
     batchnorm_forward_infer(bn, x.data(), y.data(), count, gamma.data(), beta.data(), running_mean.data(),
                             running_var.data());
-    const std::vector<float> expected{0, 1, 2, 3, 0.5f, 2.5f, 4.5f, 6.5f};
+    const std::vector<float> expected{0, 0.5f, 1, 2.5f, 2, 4.5f, 3, 6.5f};
     for (std::size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(y[i], expected[i], 1e-5) << i;
 }
 
@@ -265,21 +317,23 @@ std::vector<float> shuffled_distinct(std::size_t n, float gap, Rng& rng) {
 TEST(MaxPool, GradientMatchesFiniteDifferencesIncludingOddSizes) {
     Rng rng(23);
     for (const auto& [h, w] : {std::pair{4, 6}, std::pair{5, 5}}) {
-        const std::size_t planes = 2 * 3;
+        const int images = 2, channels = 3;  // NHWC
+        const std::size_t planes = images * channels;
         auto x = shuffled_distinct(planes * h * w, 0.1f, rng);
         const std::size_t out_size = planes * (h / 2) * (w / 2);
         const auto projection = random_vector(out_size, rng);
         std::vector<float> y(out_size);
         auto loss = [&] {
-            maxpool2x2_forward(x.data(), y.data(), planes, h, w);
+            maxpool2x2_forward(x.data(), y.data(), images, h, w, channels);
             return dot(projection, y);
         };
         std::vector<float> dx(x.size(), 1.0f);
-        maxpool2x2_backward(x.data(), projection.data(), dx.data(), planes, h, w);
+        maxpool2x2_backward(x.data(), projection.data(), dx.data(), images, h, w, channels);
         expect_gradient(x, dx, loss, "dx", 1e-2f);
         if (h % 2 == 1) {  // the dropped last row gets no gradient
-            for (std::size_t p = 0; p < planes; ++p)
-                for (int i = 0; i < w; ++i) EXPECT_EQ(dx[p * h * w + std::size_t(h - 1) * w + i], 0.0f);
+            for (int n = 0; n < images; ++n)
+                for (std::size_t i = 0; i < std::size_t(w) * channels; ++i)
+                    EXPECT_EQ(dx[(std::size_t(n) * h + h - 1) * w * channels + i], 0.0f);
         }
     }
 }
@@ -294,14 +348,14 @@ TEST(MaxPool, PropagatesNaNAndRoutesTiesToTheFirstInRowMajorOrderLikePyTorch) {
         std::vector<float> x(top.begin(), top.begin() + width);
         x.insert(x.end(), bottom.begin(), bottom.begin() + width);
         std::vector<float> y(4);
-        maxpool2x2_forward(x.data(), y.data(), 1, 2, width);
+        maxpool2x2_forward(x.data(), y.data(), 1, 2, width, 1);
         EXPECT_EQ(y[0], 5.0f);
         EXPECT_EQ(y[1], 5.0f);
         EXPECT_TRUE(std::isnan(y[2]));
         EXPECT_TRUE(std::isnan(y[3]));
         const std::vector<float> dy{1, 2, 3, 4};
         std::vector<float> dx(x.size(), -1.0f);
-        maxpool2x2_backward(x.data(), dy.data(), dx.data(), 1, 2, width);
+        maxpool2x2_backward(x.data(), dy.data(), dx.data(), 1, 2, width, 1);
         std::vector<float> expected{0, 1, 0, 0, 3, 0, 0, 0,  //
                                     0, 0, 2, 0, 0, 0, 0, 4};
         if (width == 9) {
@@ -322,7 +376,7 @@ TEST(GlobalAvgPool, ForwardAveragesEachPlaneAndGradientMatchesFiniteDifferences)
     for (int c = 0; c < channels; ++c)
         for (int n = 0; n < images; ++n) {
             double s = 0.0;
-            for (std::size_t i = 0; i < plane; ++i) s += x[(std::size_t(c) * images + n) * plane + i];
+            for (std::size_t i = 0; i < plane; ++i) s += x[(std::size_t(n) * plane + i) * channels + c];  // NHWC
             EXPECT_NEAR(y[std::size_t(n) * channels + c], s / plane, 1e-6);
         }
     const auto projection = random_vector(y.size(), rng);

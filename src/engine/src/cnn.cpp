@@ -1,6 +1,6 @@
 // fmnist-cnn / cifar10-cnn: four conv3x3 (no bias) -> BatchNorm2d -> activation blocks,
 // C->w, w->w, maxpool2, w->2w, 2w->2w, maxpool2, global average pool, linear(2w -> classes).
-// Feature maps are CNHW (see conv.hpp); only the input images are NCHW.
+// Feature maps are NHWC (see conv.hpp); only the input images are NCHW.
 #include <algorithm>
 #include <array>
 #include <stdexcept>
@@ -18,7 +18,8 @@ namespace {
 using conv::Conv2d;
 using conv::ConvUnit;
 using conv::Extent;
-using conv::PlaneStrides;
+using conv::AlignedFloats;
+using conv::Layout;
 
 class Cnn final : public Network {
 public:
@@ -46,20 +47,18 @@ public:
         const double loss = softmax_cross_entropy(logits_.data(), labels, batch, classes_, dlogits_.data());
 
         const int n = batch;
-        const auto cnhw = [n](Extent e) { return PlaneStrides::cnhw(std::size_t(n), e.plane()); };
         float* grad_a = grad_a_.data();
         float* grad_b = grad_b_.data();
         head_.backward(features_.data(), dlogits_.data(), n, d_features_.data());
         conv::global_avg_pool_backward(d_features_.data(), grad_a, units_[3].out_channels(), n, quarter().plane());
-        conv::maxpool2x2_backward(units_[3].output_data(), grad_a, grad_b, planes(3, n), half().height,
-                                  half().width);
-        units_[3].backward(units_[2].output_data(), cnhw(half()), grad_b, grad_a, n, scratch_, temp_a(), temp_b());
-        units_[2].backward(pooled_.data(), cnhw(half()), grad_a, grad_b, n, scratch_, temp_a(), temp_b());
-        conv::maxpool2x2_backward(units_[1].output_data(), grad_b, grad_a, planes(1, n), full().height,
-                                  full().width);
-        units_[1].backward(units_[0].output_data(), cnhw(full()), grad_a, grad_b, n, scratch_, temp_a(), temp_b());
-        units_[0].backward(x, PlaneStrides::nchw(std::size_t(input_.channels), full().plane()), grad_b, nullptr, n,
-                           scratch_, temp_a(), temp_b());
+        conv::maxpool2x2_backward(units_[3].output_data(), grad_a, grad_b, n, half().height, half().width,
+                                  units_[3].out_channels());
+        units_[3].backward(units_[2].output_data(), Layout::nhwc, grad_b, grad_a, n, temp_a(), temp_b());
+        units_[2].backward(pooled_.data(), Layout::nhwc, grad_a, grad_b, n, temp_a(), temp_b());
+        conv::maxpool2x2_backward(units_[1].output_data(), grad_b, grad_a, n, full().height, full().width,
+                                  units_[1].out_channels());
+        units_[1].backward(units_[0].output_data(), Layout::nhwc, grad_a, grad_b, n, temp_a(), temp_b());
+        units_[0].backward(x, Layout::nchw, grad_b, nullptr, n, temp_a(), temp_b());
         return float(loss);
     }
 
@@ -84,9 +83,6 @@ private:
     Extent full() const noexcept { return {input_.height, input_.width}; }
     Extent half() const noexcept { return {input_.height / 2, input_.width / 2}; }
     Extent quarter() const noexcept { return {input_.height / 4, input_.width / 4}; }
-    std::size_t planes(int unit, int images) const noexcept {
-        return std::size_t(units_[unit].out_channels()) * images;
-    }
 
     static void check(const NetworkConfig& cfg) {
         if (cfg.width <= 0 || cfg.classes <= 1 || cfg.input.channels <= 0 || cfg.input.height < 4 ||
@@ -117,11 +113,11 @@ private:
     void reserve(int batch) {
         if (batch <= capacity_) return;
         capacity_ = batch;
-        std::size_t largest_output = 0, largest_scratch = 0;
+        std::size_t largest_output = 0;
         for (auto& unit : units_) {
             unit.reserve(batch);
             largest_output = std::max(largest_output, unit.output_size(batch));
-            largest_scratch = std::max(largest_scratch, unit.scratch_size(batch));
+        largest_output = (largest_output + 15) / 16 * 16;  // temp_b() 64-byte aligned too
         }
         pooled_.assign(std::size_t(batch) * units_[1].out_channels() * half().plane(), 0.0f);
         pooled2_.assign(std::size_t(batch) * units_[3].out_channels() * quarter().plane(), 0.0f);
@@ -132,20 +128,18 @@ private:
         grad_a_.assign(largest_output, 0.0f);
         grad_b_.assign(largest_output, 0.0f);
         temps_.assign(2 * largest_output, 0.0f);
-        scratch_.assign(largest_scratch, 0.0f);
     }
     float* temp_a() noexcept { return temps_.data(); }
     float* temp_b() noexcept { return temps_.data() + temps_.size() / 2; }
 
     void forward(const float* x, int n, bool training) {
-        const auto cnhw = [n](Extent e) { return PlaneStrides::cnhw(std::size_t(n), e.plane()); };
-        const float* a = units_[0].forward(x, PlaneStrides::nchw(std::size_t(input_.channels), full().plane()), n,
-                                           training, scratch_);
-        a = units_[1].forward(a, cnhw(full()), n, training, scratch_);
-        conv::maxpool2x2_forward(a, pooled_.data(), planes(1, n), full().height, full().width);
-        a = units_[2].forward(pooled_.data(), cnhw(half()), n, training, scratch_);
-        a = units_[3].forward(a, cnhw(half()), n, training, scratch_);
-        conv::maxpool2x2_forward(a, pooled2_.data(), planes(3, n), half().height, half().width);
+        const float* a = units_[0].forward(x, Layout::nchw, n,
+                                           training);
+        a = units_[1].forward(a, Layout::nhwc, n, training);
+        conv::maxpool2x2_forward(a, pooled_.data(), n, full().height, full().width, units_[1].out_channels());
+        a = units_[2].forward(pooled_.data(), Layout::nhwc, n, training);
+        a = units_[3].forward(a, Layout::nhwc, n, training);
+        conv::maxpool2x2_forward(a, pooled2_.data(), n, half().height, half().width, units_[3].out_channels());
         conv::global_avg_pool_forward(pooled2_.data(), features_.data(), units_[3].out_channels(), n,
                                       quarter().plane());
         head_.forward(features_.data(), n, logits_.data());
@@ -157,12 +151,11 @@ private:
     std::array<ConvUnit, 4> units_;
     DenseLayer head_;
     int capacity_ = 0;
-    std::vector<float> pooled_, pooled2_;      // after the first / second max-pool, CNHW
+    AlignedFloats pooled_, pooled2_;           // after the first / second max-pool, NHWC
     std::vector<float> features_, d_features_; // global average pool, [batch, 2w]
     std::vector<float> logits_, dlogits_;      // [batch, classes]
-    std::vector<float> grad_a_, grad_b_;       // ping-pong gradients of feature maps between units
-    std::vector<float> temps_;                 // two temporaries inside a unit's backward pass
-    std::vector<float> scratch_;               // im2col columns
+    AlignedFloats grad_a_, grad_b_;            // ping-pong gradients of feature maps between units
+    AlignedFloats temps_;                      // two temporaries inside a unit's backward pass
 };
 
 }  // namespace

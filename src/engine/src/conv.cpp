@@ -1,289 +1,166 @@
-// GCC 12 reports false -Wmaybe-uninitialized inside Eigen 3.4's AVX-512 GEMM kernel (_mm512_undefined_ps).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
 #include "conv.hpp"
-
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 namespace actsearch::engine::conv {
 namespace {
 
-// Sum of term(i) for i in [0, n) in an order fixed by n alone. Eigen's .sum() over a Map peels the
-// first elements up to the pointer's packet alignment, so its result depended on where the allocator
-// happened to put a buffer: the same evaluation scored differently after other evaluations had run
-// on the thread (the conv networks' batch norm). 16 float lanes, vectorisable without reassociation,
-// combined in double.
+// Per-channel accumulators of a [rows][channels] reduction, reused by the thread (no allocation in a
+// training step).
+std::vector<double>& accumulators(std::size_t n) {
+    thread_local std::vector<double> buffer;
+    if (buffer.size() < n) buffer.resize(n);
+    return buffer;
+}
+
+// sums[c] = sum over rows r of term(r, c). Each channel's sum runs over the rows in order: in float
+// over blocks of kRowBlock rows, the block sums added in double. The loops vectorise across channels,
+// which never reorders one channel's additions, so the bits depend only on the data (an
+// alignment-peeling reduction once made scores depend on what ran before).
+constexpr std::size_t kRowBlock = 64;
 template <class Term>
-double fixed_order_sum(std::size_t n, Term&& term) {
-    constexpr std::size_t kLanes = 16;
-    float lanes[kLanes] = {};
-    std::size_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += term(i + j);
-    double total = 0.0;
-    for (std::size_t j = 0; j < kLanes; ++j) total += lanes[j];
-    for (; i < n; ++i) total += term(i);
-    return total;
-}
-
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using StridedRows = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
-using ConstStridedRows = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
-using Row = Eigen::Map<Eigen::ArrayXf>;
-using ConstRow = Eigen::Map<const Eigen::ArrayXf>;
-
-// Output columns ox whose input column ox * stride - padding + kx lies inside [0, width): [begin, end).
-struct ValidRange {
-    int begin = 0, end = 0;
-};
-ValidRange valid_outputs(int offset, int stride, int in_size, int out_size) {
-    // offset = kx - padding; input index = ox * stride + offset.
-    const int begin = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-    const int last_input = in_size - 1 - offset;
-    const int end = last_input < 0 ? 0 : std::min(out_size, last_input / stride + 1);
-    const int clamped_begin = std::min(begin, out_size);
-    return {clamped_begin, std::max(end, clamped_begin)};
-}
-
-// The geometry of one conv call, computed once per call.
-struct ConvCall {
-    const Conv2d& conv;
-    PlaneStrides x_strides;
-    int images, height, width, out_height, out_width;
-    std::size_t out_plane() const { return std::size_t(out_height) * out_width; }
-
-    ConvCall(const Conv2d& c, PlaneStrides s, int n, int h, int w)
-        : conv(c), x_strides(s), images(n), height(h), width(w), out_height(c.out_height(h)),
-          out_width(c.out_width(w)) {}
-
-    int images_per_chunk() const {
-        const std::size_t per_image = conv.patch_size() * out_plane();
-        const std::size_t fit = per_image == 0 ? 1 : kColumnBudget / per_image;
-        return int(std::clamp<std::size_t>(fit, 1, std::size_t(std::max(images, 1))));
+void column_sums(std::size_t rows, int channels, double* __restrict sums, Term&& term) {
+    thread_local std::vector<float> block;
+    if (block.size() < std::size_t(channels)) block.resize(std::size_t(channels));
+    float* __restrict partial = block.data();
+    std::fill_n(sums, channels, 0.0);
+    for (std::size_t r0 = 0; r0 < rows; r0 += kRowBlock) {
+        const std::size_t r1 = std::min(rows, r0 + kRowBlock);
+        std::fill_n(partial, channels, 0.0f);
+        for (std::size_t r = r0; r < r1; ++r) {
+#pragma omp simd
+            for (int c = 0; c < channels; ++c) partial[c] += term(r, c);
+        }
+#pragma omp simd
+        for (int c = 0; c < channels; ++c) sums[c] += double(partial[c]);
     }
+}
 
-    // col[(c, ky, kx)][(n, oy, ox)] = x[c][first + n][oy * stride - padding + ky][ox * stride - padding + kx],
-    // zero outside the image, for images [first, first + count).
-    void im2col(const float* x, int first, int count, float* col) const {
-        const int k = conv.kernel, stride = conv.stride, pad = conv.padding;
-        const std::size_t columns = std::size_t(count) * out_plane();
-        for (int c = 0; c < conv.in_channels; ++c) {
-            for (int ky = 0; ky < k; ++ky) {
-                const ValidRange rows = valid_outputs(ky - pad, stride, height, out_height);
-                for (int kx = 0; kx < k; ++kx) {
-                    const ValidRange cols = valid_outputs(kx - pad, stride, width, out_width);
-                    float* row = col + ((std::size_t(c) * k + ky) * k + kx) * columns;
-                    for (int n = 0; n < count; ++n) {
-                        const float* plane =
-                            x + c * x_strides.channel_stride + std::size_t(first + n) * x_strides.image_stride;
-                        float* out = row + std::size_t(n) * out_plane();
-                        std::fill(out, out + std::size_t(rows.begin) * out_width, 0.0f);
-                        for (int oy = rows.begin; oy < rows.end; ++oy) {
-                            const float* src = plane + std::size_t(oy * stride - pad + ky) * width;
-                            float* dst = out + std::size_t(oy) * out_width;
-                            std::fill(dst, dst + cols.begin, 0.0f);
-                            if (stride == 1) {
-                                std::memcpy(dst + cols.begin, src + (cols.begin + kx - pad),
-                                            sizeof(float) * (cols.end - cols.begin));
-                            } else {
-                                for (int ox = cols.begin; ox < cols.end; ++ox)
-                                    dst[ox] = src[ox * stride + kx - pad];
-                            }
-                            std::fill(dst + cols.end, dst + out_width, 0.0f);
-                        }
-                        std::fill(out + std::size_t(rows.end) * out_width, out + out_plane(), 0.0f);
-                    }
-                }
+// Two such sums in one pass over the data (each in the same order as column_sums would take).
+template <class TermA, class TermB>
+void column_sums2(std::size_t rows, int channels, double* __restrict sums_a, double* __restrict sums_b,
+                  TermA&& term_a, TermB&& term_b) {
+    thread_local std::vector<float> block;
+    if (block.size() < 2 * std::size_t(channels)) block.resize(2 * std::size_t(channels));
+    float* __restrict partial_a = block.data();
+    float* __restrict partial_b = block.data() + channels;
+    std::fill_n(sums_a, channels, 0.0);
+    std::fill_n(sums_b, channels, 0.0);
+    for (std::size_t r0 = 0; r0 < rows; r0 += kRowBlock) {
+        const std::size_t r1 = std::min(rows, r0 + kRowBlock);
+        std::fill_n(partial_a, channels, 0.0f);
+        std::fill_n(partial_b, channels, 0.0f);
+        for (std::size_t r = r0; r < r1; ++r) {
+#pragma omp simd
+            for (int c = 0; c < channels; ++c) {
+                partial_a[c] += term_a(r, c);
+                partial_b[c] += term_b(r, c);
             }
         }
-    }
-
-    // The adjoint of im2col: dx[c][first + n][iy][ix] += every col entry that was read from it. The
-    // images [first, first + count) of dx must be zeroed by the caller.
-    void col2im(const float* col, int first, int count, float* dx) const {
-        const int k = conv.kernel, stride = conv.stride, pad = conv.padding;
-        const std::size_t columns = std::size_t(count) * out_plane();
-        for (int c = 0; c < conv.in_channels; ++c) {
-            for (int ky = 0; ky < k; ++ky) {
-                const ValidRange rows = valid_outputs(ky - pad, stride, height, out_height);
-                for (int kx = 0; kx < k; ++kx) {
-                    const ValidRange cols = valid_outputs(kx - pad, stride, width, out_width);
-                    const float* row = col + ((std::size_t(c) * k + ky) * k + kx) * columns;
-                    for (int n = 0; n < count; ++n) {
-                        float* plane =
-                            dx + c * x_strides.channel_stride + std::size_t(first + n) * x_strides.image_stride;
-                        const float* in = row + std::size_t(n) * out_plane();
-                        for (int oy = rows.begin; oy < rows.end; ++oy) {
-                            float* dst = plane + std::size_t(oy * stride - pad + ky) * width;
-                            const float* src = in + std::size_t(oy) * out_width;
-                            for (int ox = cols.begin; ox < cols.end; ++ox) dst[ox * stride + kx - pad] += src[ox];
-                        }
-                    }
-                }
-            }
+#pragma omp simd
+        for (int c = 0; c < channels; ++c) {
+            sums_a[c] += double(partial_a[c]);
+            sums_b[c] += double(partial_b[c]);
         }
     }
-
-    void zero_images(float* x, int first, int count) const {
-        const std::size_t plane = std::size_t(height) * width;
-        for (int c = 0; c < conv.in_channels; ++c)
-            for (int n = first; n < first + count; ++n)
-                std::fill_n(x + c * x_strides.channel_stride + std::size_t(n) * x_strides.image_stride, plane, 0.0f);
-    }
-};
+}
 
 }  // namespace
-
-namespace {
-std::size_t column_scratch(const Conv2d& conv, int images, int height, int width) noexcept {
-    const ConvCall call(conv, {}, images, height, width);
-    return conv.patch_size() * call.out_plane() * std::size_t(call.images_per_chunk());
-}
-
-// The input gradient of a stride-1 conv is itself a stride-1 conv of dy: with kernel flipped in
-// space and in/out channels swapped, and padding k - 1 - p, it lands exactly on the input grid. Doing
-// it that way is one im2col of dy and a GEMM with a small output, instead of a GEMM whose output is
-// the whole column matrix (zeroed first by Eigen) folded back by col2im's nine read-modify-write passes.
-bool input_gradient_is_a_conv(const Conv2d& conv) noexcept { return conv.stride == 1 && conv.padding < conv.kernel; }
-Conv2d transposed(const Conv2d& conv) noexcept {
-    return Conv2d{conv.out_channels, conv.in_channels, conv.kernel, 1, conv.kernel - 1 - conv.padding};
-}
-}  // namespace
-
-std::size_t conv2d_scratch_size(const Conv2d& conv, int images, int height, int width) noexcept {
-    std::size_t columns = column_scratch(conv, images, height, width);
-    if (input_gradient_is_a_conv(conv))
-        columns = std::max(columns, column_scratch(transposed(conv), images, conv.out_height(height),
-                                                   conv.out_width(width)));
-    return conv.weight_count() + columns;  // flipped weights, then columns
-}
-
-void conv2d_forward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
-                    int width, const float* weight, float* y, std::span<float> scratch) {
-    const ConvCall call(conv, x_strides, images, height, width);
-    const std::size_t out_plane = call.out_plane();
-    const std::size_t total_columns = std::size_t(images) * out_plane;
-    const Eigen::Index patch = Eigen::Index(conv.patch_size());
-    const Eigen::Map<const RowMatrix> w(weight, conv.out_channels, patch);
-    const int chunk = call.images_per_chunk();
-    for (int first = 0; first < images; first += chunk) {
-        const int count = std::min(chunk, images - first);
-        const Eigen::Index columns = Eigen::Index(count * out_plane);
-        call.im2col(x, first, count, scratch.data());
-        const Eigen::Map<const RowMatrix> col(scratch.data(), patch, columns);
-        StridedRows out(y + first * out_plane, conv.out_channels, columns,
-                        Eigen::OuterStride<>(Eigen::Index(total_columns)));
-        out.noalias() = w * col;
-    }
-}
-
-void conv2d_backward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
-                     int width, const float* weight, const float* dy, float* dweight, float* dx,
-                     std::span<float> scratch) {
-    const ConvCall call(conv, x_strides, images, height, width);
-    const std::size_t out_plane = call.out_plane();
-    const std::size_t total_columns = std::size_t(images) * out_plane;
-    const Eigen::Index patch = Eigen::Index(conv.patch_size());
-    const Eigen::Map<const RowMatrix> w(weight, conv.out_channels, patch);
-    Eigen::Map<RowMatrix> dw(dweight, conv.out_channels, patch);
-    const bool dx_by_conv = dx != nullptr && input_gradient_is_a_conv(conv) &&
-                            x_strides.channel_stride == std::size_t(images) * height * width &&
-                            x_strides.image_stride == std::size_t(height) * width;
-    float* columns = scratch.data() + conv.weight_count();
-    const int chunk = call.images_per_chunk();
-    for (int first = 0; first < images; first += chunk) {
-        const int count = std::min(chunk, images - first);
-        const Eigen::Index n = Eigen::Index(count * out_plane);
-        const ConstStridedRows dout(dy + first * out_plane, conv.out_channels, n,
-                                    Eigen::OuterStride<>(Eigen::Index(total_columns)));
-        // Recomputing im2col costs one copy; keeping it for the whole batch would cost ~60 MB.
-        call.im2col(x, first, count, columns);
-        Eigen::Map<RowMatrix> col(columns, patch, n);
-        dw.noalias() += dout * col.transpose();
-        if (dx != nullptr && !dx_by_conv) {
-            col.noalias() = w.transpose() * dout;  // the columns are no longer needed: reuse them
-            call.zero_images(dx, first, count);
-            call.col2im(columns, first, count, dx);
-        }
-    }
-    if (!dx_by_conv) return;
-    const Conv2d adjoint = transposed(conv);
-    const int k = conv.kernel;
-    float* flipped = scratch.data();  // [in][out][k][k] <- weight[out][in][k - 1 - ky][k - 1 - kx]
-    for (int co = 0; co < conv.out_channels; ++co)
-        for (int ci = 0; ci < conv.in_channels; ++ci)
-            for (int t = 0; t < k * k; ++t)
-                flipped[(std::size_t(ci) * conv.out_channels + co) * k * k + t] =
-                    weight[(std::size_t(co) * conv.in_channels + ci) * k * k + (k * k - 1 - t)];
-    conv2d_forward(adjoint, dy, PlaneStrides::cnhw(std::size_t(images), out_plane), images, call.out_height,
-                   call.out_width, flipped, dx, scratch.subspan(conv.weight_count()));
-}
 
 void batchnorm_forward_train(const BatchNorm& bn, const float* x, float* y, std::size_t count,
                              const float* gamma, const float* beta, float* saved_mean, float* saved_inv_std,
                              float* running_mean, float* running_var) {
+    const int channels = bn.channels;
+    const std::size_t stride = std::size_t(channels);
     const float n = float(count);
     // PyTorch divides by n - 1 for the running variance; with one value per channel it raises, we keep
     // the (zero) biased variance instead.
     const float unbiased = count > 1 ? n / (n - 1.0f) : 1.0f;
-    for (int c = 0; c < bn.channels; ++c) {
-        const ConstRow in(x + c * count, Eigen::Index(count));
-        const float* xc = x + c * count;
-        const float mean = float(fixed_order_sum(count, [xc](std::size_t i) { return xc[i]; }) / n);
-        // Two passes: no cancellation.
-        const float var = float(fixed_order_sum(count, [xc, mean](std::size_t i) {
-                                    const float d = xc[i] - mean;
-                                    return d * d;
-                                }) / n);
-        const float inv_std = 1.0f / std::sqrt(var + bn.eps);
-        const float scale = gamma[c] * inv_std;
-        Row(y + c * count, Eigen::Index(count)) = (in - mean) * scale + beta[c];
-        saved_mean[c] = mean;
-        saved_inv_std[c] = inv_std;
-        running_mean[c] = (1.0f - bn.momentum) * running_mean[c] + bn.momentum * mean;
+    double* sums = accumulators(stride).data();
+    column_sums(count, channels, sums, [x, stride](std::size_t r, int c) { return x[r * stride + c]; });
+    for (int c = 0; c < channels; ++c) saved_mean[c] = float(sums[c] / n);
+    // Two passes: no cancellation.
+    column_sums(count, channels, sums, [x, stride, saved_mean](std::size_t r, int c) {
+        const float d = x[r * stride + c] - saved_mean[c];
+        return d * d;
+    });
+    for (int c = 0; c < channels; ++c) {
+        const float var = float(sums[c] / n);
+        saved_inv_std[c] = 1.0f / std::sqrt(var + bn.eps);
+        running_mean[c] = (1.0f - bn.momentum) * running_mean[c] + bn.momentum * saved_mean[c];
         running_var[c] = (1.0f - bn.momentum) * running_var[c] + bn.momentum * var * unbiased;
+    }
+    for (std::size_t r = 0; r < count; ++r) {
+        const float* in = x + r * stride;
+        float* out = y + r * stride;
+#pragma omp simd
+        for (int c = 0; c < channels; ++c) out[c] = (in[c] - saved_mean[c]) * (gamma[c] * saved_inv_std[c]) + beta[c];
     }
 }
 
 void batchnorm_forward_infer(const BatchNorm& bn, const float* x, float* y, std::size_t count,
                              const float* gamma, const float* beta, const float* running_mean,
                              const float* running_var) {
-    for (int c = 0; c < bn.channels; ++c) {
-        const float scale = gamma[c] / std::sqrt(running_var[c] + bn.eps);
-        Row(y + c * count, Eigen::Index(count)) =
-            (ConstRow(x + c * count, Eigen::Index(count)) - running_mean[c]) * scale + beta[c];
+    const int channels = bn.channels;
+    const std::size_t stride = std::size_t(channels);
+    thread_local std::vector<float> scales;
+    if (scales.size() < stride) scales.resize(stride);
+    float* __restrict scale = scales.data();
+    for (int c = 0; c < channels; ++c) scale[c] = gamma[c] / std::sqrt(running_var[c] + bn.eps);
+    for (std::size_t r = 0; r < count; ++r) {
+        const float* in = x + r * stride;
+        float* out = y + r * stride;
+#pragma omp simd
+        for (int c = 0; c < channels; ++c) out[c] = (in[c] - running_mean[c]) * scale[c] + beta[c];
     }
 }
 
 void batchnorm_backward(const BatchNorm& bn, const float* x, const float* dy, float* dx, std::size_t count,
                         const float* gamma, const float* saved_mean, const float* saved_inv_std,
                         float* dgamma, float* dbeta) {
+    const int channels = bn.channels;
+    const std::size_t stride = std::size_t(channels);
     const float n = float(count);
-    for (int c = 0; c < bn.channels; ++c) {
-        const ConstRow in(x + c * count, Eigen::Index(count));
-        const ConstRow grad(dy + c * count, Eigen::Index(count));
-        const float mean = saved_mean[c], inv_std = saved_inv_std[c];
-        const float* xc = x + c * count;
-        const float* gc = dy + c * count;
-        const float sum_dy = float(fixed_order_sum(count, [gc](std::size_t i) { return gc[i]; }));
-        const float sum_dy_xhat =
-            float(fixed_order_sum(count, [xc, gc, mean](std::size_t i) { return gc[i] * (xc[i] - mean); })) * inv_std;
-        dgamma[c] += sum_dy_xhat;
-        dbeta[c] += sum_dy;
-        // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat recomputed from x.
-        const float scale = gamma[c] * inv_std;
-        const float xhat_coeff = -scale * inv_std * sum_dy_xhat / n;
-        const float offset = -scale * sum_dy / n;
-        Row(dx + c * count, Eigen::Index(count)) = grad * scale + (in - mean) * xhat_coeff + offset;
+    std::vector<double>& buffer = accumulators(2 * stride);
+    double* sum_dy = buffer.data();
+    double* sum_dy_xc = buffer.data() + stride;
+    column_sums2(
+        count, channels, sum_dy, sum_dy_xc, [dy, stride](std::size_t r, int c) { return dy[r * stride + c]; },
+        [x, dy, stride, saved_mean](std::size_t r, int c) { return dy[r * stride + c] * (x[r * stride + c] - saved_mean[c]); });
+    // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat recomputed from x.
+    float coeffs[3 * 256];
+    std::vector<float> heap;
+    float* coeff = coeffs;
+    if (channels > 256) {
+        heap.resize(3 * stride);
+        coeff = heap.data();
+    }
+    float* scale = coeff;
+    float* xc_coeff = coeff + stride;
+    float* offset = coeff + 2 * stride;
+    for (int c = 0; c < channels; ++c) {
+        const float inv_std = saved_inv_std[c];
+        const float s_dy = float(sum_dy[c]);
+        const float s_dy_xhat = float(sum_dy_xc[c]) * inv_std;
+        dgamma[c] += s_dy_xhat;
+        dbeta[c] += s_dy;
+        scale[c] = gamma[c] * inv_std;
+        xc_coeff[c] = -scale[c] * inv_std * s_dy_xhat / n;
+        offset[c] = -scale[c] * s_dy / n;
+    }
+    for (std::size_t r = 0; r < count; ++r) {
+        const float* in = x + r * stride;
+        const float* g = dy + r * stride;
+        float* out = dx + r * stride;
+#pragma omp simd
+        for (int c = 0; c < channels; ++c)
+            out[c] = g[c] * scale[c] + (in[c] - saved_mean[c]) * xc_coeff[c] + offset[c];
     }
 }
 
 // PyTorch's rule for a window scanned in row-major order: a later value replaces the running maximum
-// if it is greater or NaN. Written as selects (v != v is isnan) so that the loops over a row of windows
+// if it is greater or NaN. Written as selects (v != v is isnan) so that the loops over channels
 // vectorise.
 static inline void max_step(float v, int index, float& best, int& best_index) {
     const bool wins = v > best || v != v;
@@ -291,147 +168,94 @@ static inline void max_step(float v, int index, float& best, int& best_index) {
     best_index = wins ? index : best_index;
 }
 
-// Max-pool works on blocks of kPairRows output rows of at most kMaxPairs windows (wider maps take the
-// per-window path); the per-block buffers then live on the stack.
-constexpr int kPairRows = 32;
-constexpr int kMaxPairs = 64;
-
-void maxpool2x2_forward(const float* x, float* y, std::size_t planes, int height, int width) {
+void maxpool2x2_forward(const float* x, float* y, int images, int height, int width, int channels) {
     const int out_h = height / 2, out_w = width / 2;
-    // Pairs within a row first, then the two rows: the same winner as PyTorch's row-major scan (first
-    // of equal maxima, last NaN), and both passes are long or contiguous loops that vectorise, where a
-    // loop over 2x2 windows of a 14-wide row does not. `pairs` holds the row maxima of a few rows.
-    float pairs[2 * kPairRows * kMaxPairs];
-    const bool flat = width % 2 == 0 && out_w <= kMaxPairs;
-    for (std::size_t p = 0; p < planes; ++p) {
-        const float* in = x + p * height * width;
-        float* out = y + p * out_h * out_w;
-        for (int oy0 = 0; oy0 < out_h; oy0 += kPairRows) {
-            const int rows = std::min(kPairRows, out_h - oy0);
-            if (!flat) {
-                for (int oy = oy0; oy < oy0 + rows; ++oy)
-                    for (int ox = 0; ox < out_w; ++ox) {
-                        const float* top = in + std::size_t(2 * oy) * width + 2 * ox;
-                        float best = top[0];
-                        int unused = 0;
-                        max_step(top[1], 1, best, unused);
-                        float bottom = top[width];
-                        max_step(top[width + 1], 1, bottom, unused);
-                        max_step(bottom, 2, best, unused);
-                        out[std::size_t(oy) * out_w + ox] = best;
-                    }
-                continue;
-            }
-            const float* block = in + std::size_t(2 * oy0) * width;
-            const int count = 2 * rows * out_w;  // row maxima of 2 * rows input rows
-            for (int i = 0; i < count; ++i) {
-                float best = block[2 * i];
-                int unused = 0;
-                max_step(block[2 * i + 1], 1, best, unused);
-                pairs[i] = best;
-            }
-            for (int r = 0; r < rows; ++r) {
-                const float* top = pairs + std::size_t(2 * r) * out_w;
-                float* row = out + std::size_t(oy0 + r) * out_w;
-                for (int ox = 0; ox < out_w; ++ox) {
-                    float best = top[ox];
+    const std::size_t row = std::size_t(width) * channels;
+    for (int n = 0; n < images; ++n)
+        for (int oy = 0; oy < out_h; ++oy)
+            for (int ox = 0; ox < out_w; ++ox) {
+                const float* top = x + ((std::size_t(n) * height + 2 * oy) * width + 2 * ox) * channels;
+                const float* bottom = top + row;
+                float* out = y + ((std::size_t(n) * out_h + oy) * out_w + ox) * channels;
+#pragma omp simd
+                for (int c = 0; c < channels; ++c) {
+                    float best = top[c], lower = bottom[c];
                     int unused = 0;
-                    max_step(top[out_w + ox], 1, best, unused);
-                    row[ox] = best;
+                    max_step(top[channels + c], 1, best, unused);
+                    max_step(bottom[channels + c], 1, lower, unused);
+                    max_step(lower, 2, best, unused);
+                    out[c] = best;
                 }
             }
-        }
-    }
 }
 
-void maxpool2x2_backward(const float* x, const float* dy, float* dx, std::size_t planes, int height,
-                         int width) {
+void maxpool2x2_backward(const float* x, const float* dy, float* dx, int images, int height, int width,
+                         int channels) {
     const int out_h = height / 2, out_w = width / 2;
-    // The forward's two passes (pairs within rows, then rows), remembering each pass's winner, and a
-    // third that writes every input element: the gradient at the winner, zero elsewhere.
-    float pairs[2 * kPairRows * kMaxPairs], right_won[2 * kPairRows * kMaxPairs], routed[2 * kPairRows * kMaxPairs];
-    const bool flat = width % 2 == 0 && out_w <= kMaxPairs;
-    for (std::size_t p = 0; p < planes; ++p) {
-        const float* in = x + p * height * width;
-        float* grad_in = dx + p * height * width;
-        const float* grad_out = dy + p * out_h * out_w;
-        for (int oy0 = 0; oy0 < out_h; oy0 += kPairRows) {
-            const int rows = std::min(kPairRows, out_h - oy0);
-            if (!flat) {
-                for (int oy = oy0; oy < oy0 + rows; ++oy) {
-                    const std::size_t top = std::size_t(2 * oy) * width, bottom = top + width;
-                    for (int ox = 0; ox < out_w; ++ox) {
-                        float best = in[top + 2 * ox], lower = in[bottom + 2 * ox];
-                        int top_arg = 0, bottom_arg = 2, arg = 0;
-                        max_step(in[top + 2 * ox + 1], 1, best, top_arg);
-                        max_step(in[bottom + 2 * ox + 1], 3, lower, bottom_arg);
-                        arg = top_arg;
-                        max_step(lower, bottom_arg, best, arg);
-                        const float g = grad_out[std::size_t(oy) * out_w + ox];
-                        grad_in[top + 2 * ox] = arg == 0 ? g : 0.0f;
-                        grad_in[top + 2 * ox + 1] = arg == 1 ? g : 0.0f;
-                        grad_in[bottom + 2 * ox] = arg == 2 ? g : 0.0f;
-                        grad_in[bottom + 2 * ox + 1] = arg == 3 ? g : 0.0f;
-                    }
-                    grad_in[top + width - 1] = grad_in[bottom + width - 1] = 0.0f;  // width is odd here
-                }
-                continue;
-            }
-            const float* block = in + std::size_t(2 * oy0) * width;
-            float* grad_block = grad_in + std::size_t(2 * oy0) * width;
-            const int count = 2 * rows * out_w;
-            for (int i = 0; i < count; ++i) {
-                float best = block[2 * i];
-                int arg = 0;
-                max_step(block[2 * i + 1], 1, best, arg);
-                pairs[i] = best;
-                right_won[i] = float(arg);
-            }
-            for (int r = 0; r < rows; ++r) {
-                const float* top = pairs + std::size_t(2 * r) * out_w;
-                const float* g = grad_out + std::size_t(oy0 + r) * out_w;
-                float* to_top = routed + std::size_t(2 * r) * out_w;
-                for (int ox = 0; ox < out_w; ++ox) {
-                    float best = top[ox];
-                    int arg = 0;
-                    max_step(top[out_w + ox], 1, best, arg);
-                    to_top[ox] = arg == 0 ? g[ox] : 0.0f;
-                    to_top[out_w + ox] = arg == 1 ? g[ox] : 0.0f;
+    const std::size_t row = std::size_t(width) * channels;
+    // An odd last row or column takes no part: zero everything first, then write every window.
+    if (height % 2 == 1 || width % 2 == 1) std::fill_n(dx, std::size_t(images) * height * row, 0.0f);
+    for (int n = 0; n < images; ++n)
+        for (int oy = 0; oy < out_h; ++oy)
+            for (int ox = 0; ox < out_w; ++ox) {
+                const std::size_t at = ((std::size_t(n) * height + 2 * oy) * width + 2 * ox) * channels;
+                const float* top = x + at;
+                const float* bottom = top + row;
+                float* dtop = dx + at;
+                float* dbottom = dtop + row;
+                const float* g = dy + ((std::size_t(n) * out_h + oy) * out_w + ox) * channels;
+#pragma omp simd
+                for (int c = 0; c < channels; ++c) {
+                    float best = top[c], lower = bottom[c];
+                    int top_arg = 0, bottom_arg = 2;
+                    max_step(top[channels + c], 1, best, top_arg);
+                    max_step(bottom[channels + c], 3, lower, bottom_arg);
+                    int arg = top_arg;
+                    max_step(lower, bottom_arg, best, arg);
+                    dtop[c] = arg == 0 ? g[c] : 0.0f;
+                    dtop[channels + c] = arg == 1 ? g[c] : 0.0f;
+                    dbottom[c] = arg == 2 ? g[c] : 0.0f;
+                    dbottom[channels + c] = arg == 3 ? g[c] : 0.0f;
                 }
             }
-            for (int i = 0; i < count; ++i) {
-                grad_block[2 * i] = right_won[i] == 0.0f ? routed[i] : 0.0f;
-                grad_block[2 * i + 1] = right_won[i] == 0.0f ? 0.0f : routed[i];
-            }
-        }
-        if (height % 2 == 1) std::fill_n(grad_in + std::size_t(height - 1) * width, width, 0.0f);
-    }
 }
 
 void global_avg_pool_forward(const float* x, float* y, int channels, int images, std::size_t plane) {
-    for (int c = 0; c < channels; ++c)
-        for (int n = 0; n < images; ++n)
-        {
-            const float* p = x + (std::size_t(c) * images + n) * plane;
-            y[std::size_t(n) * channels + c] =
-                float(fixed_order_sum(plane, [p](std::size_t i) { return p[i]; }) / double(plane));
-        }
+    const std::size_t stride = std::size_t(channels);
+    double* sums = accumulators(stride).data();
+    for (int n = 0; n < images; ++n) {
+        const float* map = x + std::size_t(n) * plane * stride;
+        column_sums(plane, channels, sums, [map, stride](std::size_t r, int c) { return map[r * stride + c]; });
+        for (int c = 0; c < channels; ++c) y[std::size_t(n) * stride + c] = float(sums[c] / double(plane));
+    }
 }
 
 void global_avg_pool_backward(const float* dy, float* dx, int channels, int images, std::size_t plane) {
-    for (int c = 0; c < channels; ++c)
-        for (int n = 0; n < images; ++n)
-            std::fill_n(dx + (std::size_t(c) * images + n) * plane, plane,
-                        dy[std::size_t(n) * channels + c] / float(plane));
+    const std::size_t stride = std::size_t(channels);
+    for (int n = 0; n < images; ++n) {
+        const float* g = dy + std::size_t(n) * stride;
+        float* map = dx + std::size_t(n) * plane * stride;
+        for (std::size_t r = 0; r < plane; ++r) {
+#pragma omp simd
+            for (int c = 0; c < channels; ++c) map[r * stride + c] = g[c] / float(plane);
+        }
+    }
 }
 
 void residual_add(const float* a, const float* b, float* out, std::size_t count) {
-    Row(out, Eigen::Index(count)) = ConstRow(a, Eigen::Index(count)) + ConstRow(b, Eigen::Index(count));
+    for (std::size_t i = 0; i < count; ++i) out[i] = a[i] + b[i];
 }
 
 ConvLayer::ConvLayer(const Conv2d& geometry, FlatParameters& params)
-    : geometry_(geometry), weight_(params.take(geometry.weight_count())) {
-    make_eigen_serial();
+    : geometry_(geometry), weight_(params.take(geometry.weight_count())), kernels_(geometry) {}
+
+void ConvLayer::forward(const float* x, Layout layout, int images, Extent input, float* y) const {
+    kernels_.forward(x, layout, images, input.height, input.width, weight_.value, y);
+}
+
+void ConvLayer::backward(const float* x, Layout layout, int images, Extent input, const float* dy,
+                         float* dx) const {
+    kernels_.backward(x, layout, images, input.height, input.width, weight_.value, dy, weight_.grad, dx);
 }
 
 void ConvLayer::init_pytorch_default(Rng& rng) noexcept {
@@ -493,42 +317,33 @@ void ConvUnit::reserve(int images) {
     if (act_) act_out_.assign(size, 0.0f);
 }
 
-std::size_t ConvUnit::scratch_size(int images) const noexcept {
-    return conv2d_scratch_size(conv_.geometry(), images, input_.height, input_.width);
-}
-
-const float* ConvUnit::forward(const float* x, PlaneStrides x_strides, int images, bool training,
-                               std::span<float> scratch) {
+const float* ConvUnit::forward(const float* x, Layout layout, int images, bool training) {
     const std::size_t count = std::size_t(images) * output_.plane();
-    conv2d_forward(conv_.geometry(), x, x_strides, images, input_.height, input_.width, conv_.weight(),
-                   conv_out_.data(), scratch);
+    conv_.forward(x, layout, images, input_, conv_out_.data());
     if (training)
         bn_.forward_train(conv_out_.data(), bn_out_.data(), count);
     else
         bn_.forward_infer(conv_out_.data(), bn_out_.data(), count);
     if (!act_) return bn_out_.data();
-    // CNHW: each channel is one contiguous run of images * H * W values, so the per-channel betas see a
-    // single "outer" block.
-    act_->forward(bn_out_.data(), act_out_.data(), 1, count);
+    // NHWC: count pixels of out_channels() channels each, the program's (outer, channels, 1) shape.
+    act_->forward(bn_out_.data(), act_out_.data(), count, 1);
     return act_out_.data();
 }
 
-void ConvUnit::backward(const float* x, PlaneStrides x_strides, const float* dy, float* dx, int images,
-                        std::span<float> scratch, float* temp_a, float* temp_b) const {
+void ConvUnit::backward(const float* x, Layout layout, const float* dy, float* dx, int images,
+                        float* temp_a, float* temp_b) const {
     if (!act_) {
-        backward_from_pre_activation(x, x_strides, dy, dx, images, scratch, temp_a);
+        backward_from_pre_activation(x, layout, dy, dx, images, temp_a);
         return;
     }
-    act_->backward(bn_out_.data(), dy, temp_a, 1, std::size_t(images) * output_.plane());
-    backward_from_pre_activation(x, x_strides, temp_a, dx, images, scratch, temp_b);
+    act_->backward(bn_out_.data(), dy, temp_a, std::size_t(images) * output_.plane(), 1);
+    backward_from_pre_activation(x, layout, temp_a, dx, images, temp_b);
 }
 
-void ConvUnit::backward_from_pre_activation(const float* x, PlaneStrides x_strides, const float* d_pre,
-                                            float* dx, int images, std::span<float> scratch,
-                                            float* temp) const {
+void ConvUnit::backward_from_pre_activation(const float* x, Layout layout, const float* d_pre,
+                                            float* dx, int images, float* temp) const {
     bn_.backward(conv_out_.data(), d_pre, temp, std::size_t(images) * output_.plane());
-    conv2d_backward(conv_.geometry(), x, x_strides, images, input_.height, input_.width, conv_.weight(), temp,
-                    conv_.weight_grad(), dx, scratch);
+    conv_.backward(x, layout, images, input_, temp, dx);
 }
 
 }  // namespace actsearch::engine::conv

@@ -1,16 +1,20 @@
-// Kernels of the convolutional proxy networks (cnn.cpp, resnet.cpp): conv2d by im2col + one GEMM,
-// batch normalisation, 2x2 max-pool, global average pool, residual add. Plain functions over flat
-// float buffers; the networks own every buffer and pass scratch in, so a training step never allocates.
+// Kernels of the convolutional proxy networks (cnn.cpp, resnet.cpp): conv2d on oneDNN, batch
+// normalisation, 2x2 max-pool, global average pool, residual add. Plain functions over flat float
+// buffers; the networks own every buffer, so a training step never allocates.
 //
-// Layout. Feature maps inside the networks are channel-major, [C][N][H][W] ("CNHW"), not NCHW: the conv
-// of a whole batch is then W[Cout x Cin*k*k] * col[Cin*k*k x N*Ho*Wo], whose output rows are already
-// the CNHW output channels (no transpose), and batch norm / per-channel betas reduce over one
-// contiguous row per channel. Only the network input is NCHW; conv2d reads any (channel, image)
-// strides, so the first conv reads it directly. Semantics match PyTorch (Conv2d, BatchNorm2d,
-// MaxPool2d(2), AdaptiveAvgPool2d(1)) so that the networks can be compared side by side with it.
+// Layout. Feature maps inside the networks are NHWC ([N][H][W][C], channels innermost), the layout in
+// which oneDNN's convolutions read and write them directly, with no reorder: batch norm and the
+// per-channel betas see a [pixels][channels] matrix (the activation program's (outer, channels, 1)
+// shape). Only the network input is NCHW (identical to NHWC for one channel; a 3-channel input is
+// reordered by the first convolution). Buffers handed to oneDNN are 64-byte aligned (AlignedFloats),
+// so its kernels never see an alignment that depends on what ran before. Semantics match PyTorch
+// (Conv2d, BatchNorm2d, MaxPool2d(2), AdaptiveAvgPool2d(1)) so that the networks can be compared side
+// by side with it.
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <vector>
@@ -23,15 +27,23 @@ namespace actsearch::engine::conv {
 // that the validation pass (1,000-image calls) needs no more memory than a training batch.
 constexpr int kInferChunk = 128;
 
-// Where element (channel c, image n, row y, column x) of a feature map lives:
-// data[c * channel_stride + n * image_stride + y * width + x]. Rows of one plane are contiguous.
-struct PlaneStrides {
-    std::size_t channel_stride = 0;
-    std::size_t image_stride = 0;
+// How a map's elements are laid out: NHWC inside the networks, NCHW for a network's input images.
+enum class Layout { nhwc, nchw };
 
-    static PlaneStrides cnhw(std::size_t images, std::size_t plane) noexcept { return {images * plane, plane}; }
-    static PlaneStrides nchw(std::size_t channels, std::size_t plane) noexcept { return {plane, channels * plane}; }
+// 64-byte aligned float buffers: every feature map the networks give oneDNN.
+template <class T>
+struct AlignedAllocator {
+    using value_type = T;
+    static constexpr std::align_val_t kAlignment{64};
+    AlignedAllocator() = default;
+    template <class U>
+    AlignedAllocator(const AlignedAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), kAlignment)); }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, kAlignment); }
+    template <class U>
+    bool operator==(const AlignedAllocator<U>&) const noexcept { return true; }
 };
+using AlignedFloats = std::vector<float, AlignedAllocator<float>>;
 
 // A square-kernel 2-D convolution without bias (PyTorch Conv2d(bias=False), dilation 1, groups 1).
 // Weights are [out][in][k][k], PyTorch's order, i.e. a row-major [out x in*k*k] matrix.
@@ -45,29 +57,45 @@ struct Conv2d {
     int out_height(int height) const noexcept { return (height + 2 * padding - kernel) / stride + 1; }
     int out_width(int width) const noexcept { return (width + 2 * padding - kernel) / stride + 1; }
     std::size_t weight_count() const noexcept { return std::size_t(out_channels) * patch_size(); }
-    // Rows of the im2col matrix: one per (input channel, kernel row, kernel column).
+    // Weights per output channel: one per (input channel, kernel row, kernel column).
     std::size_t patch_size() const noexcept { return std::size_t(in_channels) * kernel * kernel; }
     // fan_in of PyTorch's init: bound 1/sqrt(fan_in) for kaiming_uniform(a=sqrt(5)).
     std::size_t fan_in() const noexcept { return patch_size(); }
 };
 
-// Floats of scratch conv2d_forward/backward need for `images` images of height x width. The im2col
-// matrix is built for a few images at a time (about kColumnBudget floats), so scratch stays small
-// (L2-sized) whatever the batch: a 1000-image inference chunk does not need a 450 MB im2col buffer.
-inline constexpr std::size_t kColumnBudget = std::size_t(1) << 16;
-std::size_t conv2d_scratch_size(const Conv2d& conv, int images, int height, int width) noexcept;
+// The convolution kernels of one Conv2d, on oneDNN (conv_dnnl.cpp): primitives are made on first use
+// for each (images, height, width, input layout) and reused. Single-threaded, and independent of the
+// callers' buffer alignment (see conv_dnnl.cpp). Not thread-safe: one per layer of a network.
+class ConvKernels {
+public:
+    explicit ConvKernels(const Conv2d& conv);
+    ~ConvKernels();
+    ConvKernels(ConvKernels&&) noexcept;
+    ConvKernels& operator=(ConvKernels&&) noexcept;
 
-// y (CNHW, [out_channels][images][Ho][Wo]) = conv(x). x is read through `x_strides`.
-void conv2d_forward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
-                    int width, const float* weight, float* y, std::span<float> scratch);
+    // y (NHWC, [images][Ho][Wo][out_channels]) = conv(x); x is [images][in_channels][H][W] in `layout`.
+    void forward(const float* x, Layout layout, int images, int height, int width, const float* weight,
+                 float* y);
+    // dweight += dL/dweight; dx (if not null) = dL/dx in x's layout (every element written). dy is
+    // NHWC like forward's y.
+    void backward(const float* x, Layout layout, int images, int height, int width, const float* weight,
+                  const float* dy, float* dweight, float* dx);
 
-// dweight += dL/dweight; dx (if not null) = dL/dx, written through `x_strides` (every element of the
-// images is written). dy is CNHW like conv2d_forward's y.
-void conv2d_backward(const Conv2d& conv, const float* x, PlaneStrides x_strides, int images, int height,
-                     int width, const float* weight, const float* dy, float* dweight, float* dx,
-                     std::span<float> scratch);
+private:
+    struct Plan;
+    Plan& plan(int images, int height, int width, Layout layout);
+    Conv2d conv_;
+    std::vector<std::unique_ptr<Plan>> plans_;
+};
 
-// Batch normalisation over rows: x is [channels][count] (CNHW: count = images * H * W).
+// One-off calls of ConvKernels (tests; a network keeps its ConvKernels).
+void conv2d_forward(const Conv2d& conv, const float* x, Layout layout, int images, int height, int width,
+                    const float* weight, float* y);
+void conv2d_backward(const Conv2d& conv, const float* x, Layout layout, int images, int height, int width,
+                     const float* weight, const float* dy, float* dweight, float* dx);
+
+// Batch normalisation per channel of x = [count][channels] (NHWC: count = images * H * W). Every
+// per-channel sum runs over the rows in order, in double: its bits depend only on the data.
 inline constexpr float kBatchNormMomentum = 0.1f;   // PyTorch's default
 struct BatchNorm {
     int channels = 1;
@@ -92,14 +120,15 @@ void batchnorm_backward(const BatchNorm& bn, const float* x, const float* dy, fl
                         const float* gamma, const float* saved_mean, const float* saved_inv_std,
                         float* dgamma, float* dbeta);
 
-// 2x2 max-pool, stride 2, floor mode (odd last row/column dropped), over `planes` planes of
-// height x width. NaN wins, and among equal values the first in row-major order, as in PyTorch.
-void maxpool2x2_forward(const float* x, float* y, std::size_t planes, int height, int width);
+// 2x2 max-pool, stride 2, floor mode (odd last row/column dropped), of an NHWC map
+// [images][height][width][channels]. NaN wins, and among equal values the first in row-major order,
+// as in PyTorch.
+void maxpool2x2_forward(const float* x, float* y, int images, int height, int width, int channels);
 // dx (every element written) from dy; the argmax is recomputed from x rather than stored.
-void maxpool2x2_backward(const float* x, const float* dy, float* dx, std::size_t planes, int height,
-                         int width);
+void maxpool2x2_backward(const float* x, const float* dy, float* dx, int images, int height, int width,
+                         int channels);
 
-// Global average pool of a CNHW map [channels][images][plane] into features [images][channels]
+// Global average pool of an NHWC map [images][plane][channels] into features [images][channels]
 // (row-major, what the linear head reads).
 void global_avg_pool_forward(const float* x, float* y, int channels, int images, std::size_t plane);
 void global_avg_pool_backward(const float* dy, float* dx, int channels, int images, std::size_t plane);
@@ -126,9 +155,16 @@ public:
     float* weight() const noexcept { return weight_.value; }
     float* weight_grad() const noexcept { return weight_.grad; }
 
+    // y = conv(x) with this layer's weights; see ConvKernels.
+    void forward(const float* x, Layout layout, int images, Extent input, float* y) const;
+    // weight_grad() += dL/dW; dx (unless null) = dL/dx.
+    void backward(const float* x, Layout layout, int images, Extent input, const float* dy, float* dx) const;
+
 private:
     Conv2d geometry_;
     FlatParameters::Slice weight_;
+    // Cached primitives and buffers, not state of the layer: const methods use them.
+    mutable ConvKernels kernels_;
 };
 
 // BatchNorm2d: gamma and beta are parameters; running and per-batch statistics are state, not trained.
@@ -138,7 +174,7 @@ public:
     static std::size_t parameter_count(int channels) noexcept { return 2 * std::size_t(channels); }
     void init() noexcept;  // gamma = 1, beta = 0, running mean 0, running variance 1
 
-    // x, y: [channels][count].
+    // x, y: [count][channels].
     void forward_train(const float* x, float* y, std::size_t count);
     void forward_infer(const float* x, float* y, std::size_t count) const;
     void backward(const float* x, const float* dy, float* dx, std::size_t count) const;
@@ -170,24 +206,21 @@ public:
 
     // Grows the buffers to hold `images` images (allocates only when images exceeds the capacity).
     void reserve(int images);
-    // Floats of im2col scratch and of each backward temporary this unit needs for `images` images.
-    std::size_t scratch_size(int images) const noexcept;
     std::size_t output_size(int images) const noexcept { return std::size_t(images) * out_channels() * output().plane(); }
 
-    // Runs on `images` (<= reserved) images of x, read through x_strides; returns the CNHW output,
+    // Runs on `images` (<= reserved) images of x, in `layout`; returns the NHWC output,
     // valid until the next forward. Training mode uses and updates batch statistics.
-    const float* forward(const float* x, PlaneStrides x_strides, int images, bool training,
-                         std::span<float> scratch);
+    const float* forward(const float* x, Layout layout, int images, bool training);
     // The last forward's output (what forward returned).
     const float* output_data() const noexcept { return act_ ? act_out_.data() : bn_out_.data(); }
-    // Adds parameter gradients; writes dx through x_strides unless dx is null. dy and dx are not
+    // Adds parameter gradients; writes dx in x's layout unless dx is null. dy and dx are not
     // modified / must not alias the temporaries; temp_a and temp_b hold output_size(images) floats.
-    void backward(const float* x, PlaneStrides x_strides, const float* dy, float* dx, int images,
-                  std::span<float> scratch, float* temp_a, float* temp_b) const;
+    void backward(const float* x, Layout layout, const float* dy, float* dx, int images,
+                  float* temp_a, float* temp_b) const;
     // Backward from a gradient with respect to the batch-norm output (skips the activation): the
     // ResNet block applies its second activation after the residual add.
-    void backward_from_pre_activation(const float* x, PlaneStrides x_strides, const float* d_pre, float* dx,
-                                      int images, std::span<float> scratch, float* temp) const;
+    void backward_from_pre_activation(const float* x, Layout layout, const float* d_pre, float* dx,
+                                      int images, float* temp) const;
 
     int in_channels() const noexcept { return conv_.geometry().in_channels; }
     int out_channels() const noexcept { return conv_.geometry().out_channels; }
@@ -204,7 +237,7 @@ private:
     BatchNormLayer bn_;
     std::optional<ActivationLayer> act_;
     int capacity_ = 0;
-    std::vector<float> conv_out_, bn_out_, act_out_;
+    AlignedFloats conv_out_, bn_out_, act_out_;
 };
 
 }  // namespace actsearch::engine::conv

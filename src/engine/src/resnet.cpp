@@ -6,7 +6,7 @@
 //   (He et al.'s option B, as torchvision's ResNets do; option A's zero padding has no parameters but
 //   is not what PyTorch users reach for first).
 //   global average pool -> linear(4w -> classes).
-// Every activation site has its own per-channel betas. Feature maps are CNHW (see conv.hpp).
+// Every activation site has its own per-channel betas. Feature maps are NHWC (see conv.hpp).
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -25,9 +25,8 @@ namespace {
 using conv::Conv2d;
 using conv::ConvUnit;
 using conv::Extent;
-using conv::PlaneStrides;
-
-PlaneStrides cnhw(int images, Extent e) { return PlaneStrides::cnhw(std::size_t(images), e.plane()); }
+using conv::AlignedFloats;
+using conv::Layout;
 
 // Temporaries a block's backward pass may use; each holds the largest feature map of the network.
 struct BackwardTemps {
@@ -63,12 +62,9 @@ public:
         output_act_.init();
     }
 
-    void reserve(int images, std::size_t& largest_scratch) {
-        for (ConvUnit* unit : units()) {
-            if (unit == nullptr) continue;
-            unit->reserve(images);
-            largest_scratch = std::max(largest_scratch, unit->scratch_size(images));
-        }
+    void reserve(int images) {
+        for (ConvUnit* unit : units())
+            if (unit != nullptr) unit->reserve(images);
         const std::size_t size = output_size(images);
         if (sum_.size() < size) {
             sum_.assign(size, 0.0f);
@@ -76,30 +72,30 @@ public:
         }
     }
 
-    // x: CNHW [in][images][input extent]; returns the CNHW output.
-    const float* forward(const float* x, int images, bool training, std::span<float> scratch) {
-        const float* hidden = first_.forward(x, cnhw(images, input()), images, training, scratch);
-        const float* branch = second_.forward(hidden, cnhw(images, output()), images, training, scratch);
-        const float* shortcut = projection_ ? projection_->forward(x, cnhw(images, input()), images, training, scratch)
+    // x: NHWC [images][input extent][in]; returns the NHWC output.
+    const float* forward(const float* x, int images, bool training) {
+        const float* hidden = first_.forward(x, Layout::nhwc, images, training);
+        const float* branch = second_.forward(hidden, Layout::nhwc, images, training);
+        const float* shortcut = projection_ ? projection_->forward(x, Layout::nhwc, images, training)
                                             : x;
         const std::size_t count = output_size(images);
         conv::residual_add(branch, shortcut, sum_.data(), count);
-        output_act_.forward(sum_.data(), out_.data(), 1, std::size_t(images) * output().plane());
+        output_act_.forward(sum_.data(), out_.data(), std::size_t(images) * output().plane(), 1);
         return out_.data();
     }
 
-    // dx (CNHW, written) from dy, the gradient of forward's output.
-    void backward(const float* x, const float* dy, float* dx, int images, std::span<float> scratch,
+    // dx (NHWC, written) from dy, the gradient of forward's output.
+    void backward(const float* x, const float* dy, float* dx, int images,
                   const BackwardTemps& t) const {
         const std::size_t count = output_size(images);
-        output_act_.backward(sum_.data(), dy, t.d_sum, 1, std::size_t(images) * output().plane());
-        second_.backward_from_pre_activation(first_.output_data(), cnhw(images, output()), t.d_sum, t.d_hidden,
-                                             images, scratch, t.unit_a);
-        first_.backward(x, cnhw(images, input()), t.d_hidden, dx, images, scratch, t.unit_a, t.unit_b);
+        output_act_.backward(sum_.data(), dy, t.d_sum, std::size_t(images) * output().plane(), 1);
+        second_.backward_from_pre_activation(first_.output_data(), Layout::nhwc, t.d_sum, t.d_hidden,
+                                             images, t.unit_a);
+        first_.backward(x, Layout::nhwc, t.d_hidden, dx, images, t.unit_a, t.unit_b);
         const std::size_t input_count = std::size_t(images) * first_.in_channels() * input().plane();
         if (projection_) {
-            projection_->backward_from_pre_activation(x, cnhw(images, input()), t.d_sum, t.d_hidden, images,
-                                                      scratch, t.unit_a);
+            projection_->backward_from_pre_activation(x, Layout::nhwc, t.d_sum, t.d_hidden, images,
+                                                      t.unit_a);
             conv::residual_add(dx, t.d_hidden, dx, input_count);
         } else {
             conv::residual_add(dx, t.d_sum, dx, count);
@@ -126,7 +122,7 @@ private:
     ConvUnit first_, second_;
     std::optional<ConvUnit> projection_;
     ActivationLayer output_act_;
-    std::vector<float> sum_, out_;  // the residual join before / after the activation
+    AlignedFloats sum_, out_;  // the residual join before / after the activation
 };
 
 class ResNet final : public Network {
@@ -174,11 +170,10 @@ public:
         const BackwardTemps temps{temp(0), temp(1), temp(2), temp(3)};
         for (std::size_t b = blocks_.size(); b-- > 0;) {
             const float* block_input = b == 0 ? stem_.output_data() : blocks_[b - 1].output_data();
-            blocks_[b].backward(block_input, dy, dx, n, scratch_, temps);
+            blocks_[b].backward(block_input, dy, dx, n, temps);
             std::swap(dy, dx);
         }
-        stem_.backward(x, PlaneStrides::nchw(std::size_t(input_.channels), stem_.input().plane()), dy, nullptr, n,
-                       scratch_, temp(0), temp(1));
+        stem_.backward(x, Layout::nchw, dy, nullptr, n, temp(0), temp(1));
         return float(loss);
     }
 
@@ -231,27 +226,26 @@ private:
         if (batch <= capacity_) return;
         capacity_ = batch;
         stem_.reserve(batch);
-        std::size_t largest_scratch = stem_.scratch_size(batch);
         std::size_t largest_map = stem_.output_size(batch);
         for (auto& block : blocks_) {
-            block.reserve(batch, largest_scratch);
+            block.reserve(batch);
             largest_map = std::max(largest_map, block.largest_map(batch));
         }
         features_.assign(std::size_t(batch) * blocks_.back().out_channels(), 0.0f);
         d_features_.assign(features_.size(), 0.0f);
         logits_.assign(std::size_t(batch) * classes_, 0.0f);
         dlogits_.assign(logits_.size(), 0.0f);
+        largest_map = (largest_map + 15) / 16 * 16;  // every temp(i) 64-byte aligned
         grad_a_.assign(largest_map, 0.0f);
         grad_b_.assign(largest_map, 0.0f);
         temps_.assign(4 * largest_map, 0.0f);
-        scratch_.assign(largest_scratch, 0.0f);
     }
     float* temp(int i) noexcept { return temps_.data() + std::size_t(i) * (temps_.size() / 4); }
 
     void forward(const float* x, int n, bool training) {
-        const float* a = stem_.forward(x, PlaneStrides::nchw(std::size_t(input_.channels), stem_.input().plane()),
-                                       n, training, scratch_);
-        for (auto& block : blocks_) a = block.forward(a, n, training, scratch_);
+        const float* a = stem_.forward(x, Layout::nchw,
+                                       n, training);
+        for (auto& block : blocks_) a = block.forward(a, n, training);
         const BasicBlock& last = blocks_.back();
         conv::global_avg_pool_forward(a, features_.data(), last.out_channels(), n, last.output().plane());
         head_->forward(features_.data(), n, logits_.data());
@@ -266,9 +260,8 @@ private:
     int capacity_ = 0;
     std::vector<float> features_, d_features_; // global average pool, [batch, 4w]
     std::vector<float> logits_, dlogits_;      // [batch, classes]
-    std::vector<float> grad_a_, grad_b_;       // ping-pong gradients of block inputs / outputs
-    std::vector<float> temps_;                 // BackwardTemps: four maps of the largest size
-    std::vector<float> scratch_;               // im2col columns
+    AlignedFloats grad_a_, grad_b_;            // ping-pong gradients of block inputs / outputs
+    AlignedFloats temps_;                      // BackwardTemps: four maps of the largest size
 };
 
 }  // namespace
