@@ -126,7 +126,8 @@ std::vector<Controller::Step> Controller::forward(const Space::Choice& c) const 
     return steps;
 }
 
-Controller::Sample Controller::sample(std::span<const double> uniforms, double inverse_temperature) const {
+Controller::Sample Controller::sample(std::span<const double> uniforms, double inverse_temperature,
+                                      const Mask& allowed) const {
     if (uniforms.size() != tokens())
         throw std::invalid_argument(fmt::format("controller: {} uniforms for {} tokens", uniforms.size(), tokens()));
     Sample s;
@@ -137,6 +138,11 @@ Controller::Sample Controller::sample(std::span<const double> uniforms, double i
         // log_probs differ from the logits by a constant, so they can stand in for them here.
         Vector scaled = inverse_temperature * current.log_probs;
         Vector probs = exp(scaled.array() - scaled.maxCoeff());
+        if (allowed) {
+            for (std::uint32_t k = 0; k < arities_[t]; ++k)
+                if (!allowed(t, std::span<const std::uint32_t>(s.choice.data(), t), k)) probs[k] = 0.0;
+            if (!(probs.sum() > 0.0)) throw std::logic_error("controller: every value of a step is masked");
+        }
         probs /= probs.sum();
         // Inverse CDF; rounding can leave the total a hair below u, then take the last possible value.
         std::uint32_t token = arities_[t] - 1;

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -24,8 +25,7 @@
 namespace actsearch::search {
 namespace {
 
-constexpr std::uint32_t kStateVersion = 1;
-constexpr double kExploreInverseTemperature = 0.5;
+constexpr std::uint32_t kStateVersion = 2;
 
 // Adam (Kingma & Ba 2015) over a flat buffer, with bias correction.
 struct Adam {
@@ -51,6 +51,13 @@ struct Adam {
     }
 };
 
+// completions[length]: the candidates sharing a prefix of that many tokens.
+std::vector<std::uint64_t> completions(const ChoiceShape& shape) {
+    std::vector<std::uint64_t> out(shape.tokens() + 1, 1);
+    for (std::size_t length = shape.tokens(); length-- > 0;) out[length] = out[length + 1] * shape.arity(length);
+    return out;
+}
+
 // A proposal of the controller: its tokens and log-probability when sampled.
 struct Proposal {
     Choice choice;
@@ -72,13 +79,17 @@ public:
     std::vector<Choice> propose(std::size_t n) override {
         std::vector<Choice> out;
         std::vector<double> uniforms(shape_.tokens());
+        // Without replacement: a value is masked when every candidate below its prefix was proposed.
+        const Controller::Mask unexhausted = [this](std::size_t t, std::span<const std::uint32_t> prefix,
+                                                    std::uint32_t v) {
+            const auto& counts = prefix_counts_[t + 1];
+            const auto it = counts.find(prefix_index(t + 1, prefix, v));
+            return it == counts.end() || it->second < completions_[t + 1];
+        };
         while (out.size() < n && proposed_.size() < shape_.count()) {
             for (auto& u : uniforms) u = rng_.uniform();
-            const double inverse_temperature = stale_streak_ < options_.batch       ? 1.0
-                                               : stale_streak_ < 2 * options_.batch ? kExploreInverseTemperature
-                                                                                    : 0.0;
-            auto sample = controller_.sample(uniforms, inverse_temperature);
-            stale_streak_ = proposed_.insert(shape_.encode(sample.choice)).second ? 0 : stale_streak_ + 1;
+            auto sample = controller_.sample(uniforms, 1.0, unexhausted);
+            mark_proposed(shape_.encode(sample.choice));
             pending_.push_back({sample.choice, sample.log_prob});
             out.push_back(std::move(sample.choice));
         }
@@ -107,7 +118,6 @@ public:
         out.f64s(adam_.second_moment);
         out.u64(baseline_ready_);
         out.f64(baseline_);
-        out.u64(stale_streak_);
         out.u64(pending_.size());
         for (const auto& p : pending_) {
             out.u64(shape_.encode(p.choice));
@@ -144,7 +154,6 @@ public:
             in.fail("optimiser state of another size");
         const bool baseline_ready = in.u64() != 0;
         const double baseline = in.f64();
-        const auto stale_streak = in.u64();
         auto read_choice = [&] {
             const auto index = in.u64();
             if (index >= shape_.count()) in.fail("candidate index outside the space");
@@ -173,14 +182,30 @@ public:
         adam_ = std::move(adam);
         baseline_ready_ = baseline_ready;
         baseline_ = baseline;
-        stale_streak_ = stale_streak;
         pending_ = std::move(pending);
         batch_ = std::move(batch);
         rewards_ = std::move(rewards);
-        proposed_ = {proposed.begin(), proposed.end()};
+        proposed_.clear();
+        for (auto& counts : prefix_counts_) counts.clear();
+        for (auto index : proposed) mark_proposed(index);
     }
 
 private:
+    // Mixed-radix index of the prefix (tokens 0..length-1) made of `prefix` (length - 1 tokens), then v.
+    std::uint64_t prefix_index(std::size_t length, std::span<const std::uint32_t> prefix, std::uint32_t v) const {
+        std::uint64_t index = 0;
+        for (std::size_t t = 0; t + 1 < length; ++t) index = index * shape_.arity(t) + prefix[t];
+        index = index * shape_.arity(length - 1) + v;
+        return index;
+    }
+
+    void mark_proposed(std::uint64_t index) {
+        if (!proposed_.insert(index).second) return;
+        const Choice c = shape_.decode(index);
+        for (std::size_t length = 1; length <= shape_.tokens(); ++length)
+            ++prefix_counts_[length][prefix_index(length, std::span<const std::uint32_t>(c.data(), length - 1), c[length - 1])];
+    }
+
     void update() {
         // The first batch sets the baseline, so its advantages are centred rather than all positive.
         if (!baseline_ready_) {
@@ -189,7 +214,13 @@ private:
             baseline_ready_ = true;
         }
         batch_.advantages.clear();
-        for (double r : rewards_) batch_.advantages.push_back(r - baseline_);
+        // Centred by the baseline, scaled by the batch's standard deviation: the step size no longer
+        // depends on how spread the rewards of a task are, nor shrinks as the policy sharpens.
+        double mean = 0.0, spread = 0.0;
+        for (double r : rewards_) mean += r / static_cast<double>(rewards_.size());
+        for (double r : rewards_) spread += (r - mean) * (r - mean) / static_cast<double>(rewards_.size());
+        const double scale = 1.0 / (std::sqrt(spread) + 1e-3);
+        for (double r : rewards_) batch_.advantages.push_back((r - baseline_) * scale);
         for (double r : rewards_) baseline_ = options_.baseline_decay * baseline_ + (1.0 - options_.baseline_decay) * r;
 
         std::vector<double> grad(controller_.parameters().size());
@@ -208,11 +239,14 @@ private:
     Rng rng_;
     double baseline_ = 0.0;
     bool baseline_ready_ = false;
-    std::uint64_t stale_streak_ = 0;         // consecutive samples that had been proposed before
     std::deque<Proposal> pending_;           // proposed, reward not yet observed
     Controller::Batch batch_;                // observed since the last update (advantages set at update)
     std::vector<double> rewards_;
     std::unordered_set<std::uint64_t> proposed_;
+    // Proposed candidates per prefix, and the number of candidates below a prefix of each length.
+    std::vector<std::unordered_map<std::uint64_t, std::uint64_t>> prefix_counts_ =
+        std::vector<std::unordered_map<std::uint64_t, std::uint64_t>>(shape_.tokens() + 1);
+    std::vector<std::uint64_t> completions_ = completions(shape_);
 };
 
 }  // namespace

@@ -11,7 +11,7 @@
 
 namespace actsearch::search {
 
-std::vector<std::string> strategy_names() { return {"exhaustive", "random", "evolution", "rl"}; }
+std::vector<std::string> strategy_names() { return {"exhaustive", "random", "evolution", "rl", "surrogate"}; }
 
 std::vector<std::uint32_t> token_arities(const Space& space) {
     std::vector<std::uint32_t> arities(space.token_count());
@@ -26,12 +26,15 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, std::vector<std
     if (name == "random") return make_random(std::move(shape), options);
     if (name == "evolution") return make_evolution(std::move(shape), options);
     if (name == "rl") return make_rl(std::move(shape), options);
+    if (name == "surrogate") return make_surrogate(std::move(shape), options, nullptr);
     throw std::invalid_argument(
         fmt::format("unknown search strategy '{}' (expected one of: {})", name, fmt::join(strategy_names(), ", ")));
 }
 
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const Space& space,
                                         const StrategyOptions& options) {
+    // The surrogate reads the candidates' functions; every other strategy only needs the shape.
+    if (name == "surrogate") return make_surrogate(ChoiceShape(token_arities(space)), options, candidate_features(space));
     return make_strategy(name, token_arities(space), options);
 }
 

@@ -397,7 +397,7 @@ TEST_P(KillResume, SigkillThenSameCommandAgain) {
     EXPECT_EQ(evaluation_count(db), evaluation_count(ref_db));
 }
 
-INSTANTIATE_TEST_SUITE_P(Strategies, KillResume, ::testing::Values("exhaustive", "random", "evolution", "rl"));
+INSTANTIATE_TEST_SUITE_P(Strategies, KillResume, ::testing::Values("exhaustive", "random", "evolution", "rl", "surrogate"));
 
 TEST(Cli, SigintMarksInterruptedAndResumes) {
     TempDir dir;

@@ -36,13 +36,16 @@ std::vector<double> run(std::uint64_t seed, int batches) {
 }
 
 TEST(ReinforcementLearning, LearnsTheBestRegionOfATable) {
-    const auto means = run(/*seed=*/1, 25);  // 400 samples of a 720-candidate table
+    // Sampling is without replacement, so the 24 good candidates run out: the test is how early they
+    // are found. 12 batches are 192 of the 720 candidates; random search finds 6.4 good ones there.
+    const auto means = run(/*seed=*/1, 12);
     const double first = std::accumulate(means.begin(), means.begin() + 3, 0.0) / 3.0;
-    const double last = std::accumulate(means.end() - 3, means.end(), 0.0) / 3.0;
     const double random_expectation = 0.1 + 0.8 / 30.0;
     EXPECT_NEAR(first, random_expectation, 0.1);
-    EXPECT_GT(last, random_expectation + 0.3) << "first batches " << first << ", last batches " << last;
-    EXPECT_GT(last, first + 0.3);
+    // Good candidates found: each contributes about 0.8 more than a poor one to its batch's sum.
+    const double total = std::accumulate(means.begin(), means.end(), 0.0) * 16.0;
+    const double good = (total - 0.1 * 192.0) / 0.8;
+    EXPECT_GT(good, 18.0) << "good candidates found in 192 proposals: about " << good;
 }
 
 TEST(ReinforcementLearning, DeterministicForAFixedSeed) { EXPECT_EQ(run(3, 6), run(3, 6)); }

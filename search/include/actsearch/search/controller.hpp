@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,7 +42,12 @@ public:
     // Draws a choice by inverting each step's CDF at uniforms[t] (one uniform in [0, 1) per token).
     // Logits are multiplied by inverse_temperature before the softmax: 1 samples the policy, 0.5
     // flattens it, 0 is uniform.
-    Sample sample(std::span<const double> uniforms, double inverse_temperature = 1.0) const;
+    // allowed (optional): whether token value v may follow the prefix (the tokens before t); masked
+    // values get probability 0 and the rest are renormalised (sampling without replacement). The
+    // returned log_prob stays the policy's own, unmasked. Throws std::logic_error if a step has no
+    // allowed value.
+    using Mask = std::function<bool(std::size_t t, std::span<const std::uint32_t> prefix, std::uint32_t v)>;
+    Sample sample(std::span<const double> uniforms, double inverse_temperature = 1.0, const Mask& allowed = {}) const;
 
     double log_prob(const Space::Choice& c) const;
 
