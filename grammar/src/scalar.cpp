@@ -20,8 +20,6 @@ double apply_scalar(Op op, double a, double b) noexcept {
     return std::numeric_limits<double>::quiet_NaN();
 }
 
-namespace detail {
-
 ScalarPartials scalar_partials(Op op, double a, double b) noexcept {
     switch (op) {
 #define ACTSEARCH_OP_PARTIALS(Enum, ...)                                  \
@@ -38,5 +36,4 @@ ScalarPartials scalar_partials(Op op, double a, double b) noexcept {
     return {nan, nan};
 }
 
-}  // namespace detail
 }  // namespace actsearch

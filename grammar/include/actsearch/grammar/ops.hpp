@@ -137,6 +137,15 @@ std::optional<Op> op_by_name(std::string_view name) noexcept;
 // and the evaluator's tests. For Pow, `b` carries the exponent. Unary ops ignore `b`.
 double apply_scalar(Op op, double a, double b = 0.0) noexcept;
 
+// Partial derivatives of apply_scalar(op, a, b) with respect to a and b (the fingerprint's reverse pass
+// and the reference of the evaluators' gradients). For unary ops (and Pow, whose exponent is a
+// literal) d_b is 0. Leaves are identities: d_a = 1. Conventions at kinks: grammar/NUMERICS.md.
+struct ScalarPartials {
+    double d_a = 0.0;
+    double d_b = 0.0;
+};
+ScalarPartials scalar_partials(Op op, double a, double b = 0.0) noexcept;
+
 // Numerical constants, documented in grammar/NUMERICS.md.
 inline constexpr float kLogAbsEps = 1e-6f;   // log_abs(x) = log(|x| + eps)
 inline constexpr float kLeakySlope = 0.01f;
