@@ -104,6 +104,7 @@ std::optional<Reference> unary_reference(Op op, LD x, LD p) {
         case Op::Reciprocal: return Reference{1.0L / x, -1.0L / (x * x)};
         case Op::Log: return Reference{std::log(x), 1.0L / x};
         case Op::Pow: return Reference{std::pow(x, p), p == 0 ? 0.0L : p * std::pow(x, p - 1.0L)};
+        case Op::HardTanh: return Reference{std::clamp(x, -1.0L, 1.0L), (x > -1 && x < 1) ? 1.0L : 0.0L};
         default: return std::nullopt;
     }
 }
@@ -116,6 +117,7 @@ std::vector<double> kinks(Op op) {
         case Op::Relu6: return {0.0, 6.0};
         case Op::HardSigmoid: case Op::HardSwish: return {-3.0, 3.0};
         case Op::KerasHardSigmoid: return {-2.5, 2.5};
+        case Op::HardTanh: return {-1.0, 1.0};
         default: return {};
     }
 }

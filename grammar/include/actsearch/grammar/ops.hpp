@@ -95,7 +95,9 @@ namespace actsearch {
     P(Max, "max", "", 2, true, "max", Operands, 1.0f, "torch.maximum({0}, {1})", "\\max\\left({0}, {1}\\right)",     \
       false)                                                                                                         \
     P(Min, "min", "", 2, true, "min", Operands, 1.0f, "torch.minimum({0}, {1})", "\\min\\left({0}, {1}\\right)",     \
-      false)
+      false)                                                                                                         \
+    /* Added after the binary ops: op codes are stored, new rows go last. clamp(x, -1, 1) */                        \
+    P(HardTanh, "hard_tanh", "", 1, false, "", Operands, 1.0f, "F.hardtanh({0})", "", false)
 
 enum class Op : std::uint8_t {
 #define ACTSEARCH_OP_ENUM(Enum, ...) Enum,
