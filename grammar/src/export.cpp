@@ -400,7 +400,7 @@ std::string export_torch(const std::vector<ExportItem>& items) {
         for (int suffix = 2; !class_names.insert(class_name).second; ++suffix)
             class_name = fmt::format("{}{}", torch_class_name(item.name), suffix);
         out += fmt::format("\n\nclass {}(nn.Module):\n", class_name);
-        out += fmt::format("    \"\"\"f(x) = {}", one_line(to_infix(item.expr)));
+        out += fmt::format("    \"\"\"{}: f(x) = {}", item.name, one_line(to_infix(item.expr)));
         if (!item.comment.empty()) out += fmt::format("\n\n    {}\n    ", one_line(item.comment));
         out += "\"\"\"\n\n";
         if (beta_count > 0) {

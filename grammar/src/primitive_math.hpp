@@ -22,6 +22,12 @@ inline float exp(float a) noexcept { return exp_f(a); }
 inline float expm1(float a) noexcept { return expm1_f(a); }
 inline float log(float a) noexcept { return log_f(a); }
 inline float tanh(float a) noexcept { return tanh_f(a); }
+inline float sin(float a) noexcept { return sin_f(a); }
+inline float cos(float a) noexcept { return cos_f(a); }
+inline float sinh(float a) noexcept { return sinh_f(a); }
+inline float cosh(float a) noexcept { return cosh_f(a); }
+inline float asinh(float a) noexcept { return asinh_f(a); }
+inline float atan(float a) noexcept { return atan_f(a); }
 inline float erf(float a) noexcept { return erf_f(a); }
 inline float erfc(float a) noexcept { return erfc_f(a); }
 inline float sigmoid(float a) noexcept { return sigmoid_f(a); }
@@ -34,6 +40,7 @@ inline float clamp(float a, float lo, float hi) noexcept {
 // Multiplying by 1/6: within 1 ulp of the division, and a vector divide costs as much as the rest of
 // hard_swish together.
 inline float div6(float a) noexcept { return a * (1.0f / 6.0f); }
+inline float select(bool c, float a, float b) noexcept { return blend(c, a, b); }
 }  // namespace fn
 
 #include "primitive_math.inc"

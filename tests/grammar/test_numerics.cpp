@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <string>
@@ -23,6 +24,16 @@ namespace actsearch {
 namespace {
 
 using LD = long double;
+
+// Maximum relative errors of the float evaluator's vectorised sin, cos, sinh, cosh, asinh, atan and log
+// (grammar/NUMERICS.md lists the same numbers).
+constexpr double kBoundSin = 1.0e-7;
+constexpr double kBoundCos = 1.0e-7;
+constexpr double kBoundSinh = 4.0e-7;
+constexpr double kBoundCosh = 4.0e-7;
+constexpr double kBoundAsinh = 3.0e-7;
+constexpr double kBoundAtan = 3.0e-7;
+constexpr double kBoundLog = 1.5e-7;
 
 constexpr LD kPi = 3.141592653589793238462643383279502884L;
 
@@ -272,6 +283,76 @@ TEST(Numerics, BinaryPartialsMatchLongDouble) {
                 EXPECT_TRUE(close(dbeta, db_f, 1e-6L, 0)) << op_info(op).name << " float d/db at " << a << ", " << b;
             }
         }
+    }
+}
+
+}  // namespace
+}  // namespace actsearch
+
+namespace actsearch {
+namespace {
+
+// ---- Error bounds of the vectorised float approximations (grammar/NUMERICS.md) -----------------------
+
+// Largest relative error of the float evaluator's op over xs against long double (values are compared
+// in relative terms: the reductions keep relative accuracy near the zeros of sin and cos too).
+struct MaxError {
+    double relative = 0.0;
+    float at = 0.0f;
+};
+
+MaxError max_relative_error(Op op, const std::vector<float>& xs, LD (*reference)(LD)) {
+    const Program program(make_unary(op, make_leaf_x()));
+    std::vector<float> y(xs.size());
+    program.eval(xs.data(), y.data(), xs.size());
+    MaxError worst;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        const LD ref = reference(xs[i]);
+        const LD err = std::fabs(static_cast<LD>(y[i]) - ref) / std::max(std::fabs(ref), static_cast<LD>(std::numeric_limits<float>::min()));
+        if (!(err <= worst.relative)) worst = {static_cast<double>(err), xs[i]};  // NaN counts as worst
+    }
+    return worst;
+}
+
+std::vector<float> dense(float lo, float hi, std::size_t count) {
+    std::vector<float> xs;
+    for (std::size_t i = 0; i <= count; ++i)
+        xs.push_back(lo + (hi - lo) * static_cast<float>(static_cast<double>(i) / static_cast<double>(count)));
+    return xs;
+}
+
+// Both signs, log-spaced from 1e-30 to `hi`, plus a linear grid near 0.
+std::vector<float> wide(float hi) {
+    std::vector<float> xs = dense(-4.0f, 4.0f, 200000);
+    for (double v = 1e-30; v <= hi; v *= 1.0003) {
+        xs.push_back(static_cast<float>(v));
+        xs.push_back(static_cast<float>(-v));
+    }
+    return xs;
+}
+
+// The documented bounds (grammar/NUMERICS.md): measured maximum rounded up.
+TEST(Numerics, VectorisedTranscendentalsWithinDocumentedBounds) {
+    struct Row {
+        Op op;
+        std::vector<float> xs;
+        LD (*reference)(LD);
+        double bound;
+    };
+    const Row rows[] = {
+        {Op::Sin, wide(1e5f), [](LD x) { return std::sin(x); }, kBoundSin},
+        {Op::Cos, wide(1e5f), [](LD x) { return std::cos(x); }, kBoundCos},
+        {Op::Sinh, wide(89.0f), [](LD x) { return std::sinh(x); }, kBoundSinh},
+        {Op::Cosh, wide(89.0f), [](LD x) { return std::cosh(x); }, kBoundCosh},
+        {Op::Asinh, wide(3e38f), [](LD x) { return std::asinh(x); }, kBoundAsinh},
+        {Op::Atan, wide(3e38f), [](LD x) { return std::atan(x); }, kBoundAtan},
+        {Op::Log, dense(1e-3f, 100.0f, 300000), [](LD x) { return std::log(x); }, kBoundLog},
+    };
+    for (const Row& row : rows) {
+        const MaxError e = max_relative_error(row.op, row.xs, row.reference);
+        std::printf("%-6s max relative error %.3g at x = %.9g (%zu points, bound %.3g)\n",
+                    std::string(op_info(row.op).name).c_str(), e.relative, static_cast<double>(e.at), row.xs.size(), row.bound);
+        EXPECT_LE(e.relative, row.bound) << op_info(row.op).name << " at x = " << e.at;
     }
 }
 
