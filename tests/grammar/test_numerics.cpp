@@ -323,8 +323,8 @@ std::vector<float> dense(float lo, float hi, std::size_t count) {
 
 // Both signs, log-spaced from 1e-30 to `hi`, plus a linear grid near 0.
 std::vector<float> wide(float hi) {
-    std::vector<float> xs = dense(-4.0f, 4.0f, 200000);
-    for (double v = 1e-30; v <= hi; v *= 1.0003) {
+    std::vector<float> xs = dense(-4.0f, 4.0f, 50000);
+    for (double v = 1e-30; v <= hi; v *= 1.001) {
         xs.push_back(static_cast<float>(v));
         xs.push_back(static_cast<float>(-v));
     }
@@ -346,7 +346,7 @@ TEST(Numerics, VectorisedTranscendentalsWithinDocumentedBounds) {
         {Op::Cosh, wide(89.0f), [](LD x) { return std::cosh(x); }, kBoundCosh},
         {Op::Asinh, wide(3e38f), [](LD x) { return std::asinh(x); }, kBoundAsinh},
         {Op::Atan, wide(3e38f), [](LD x) { return std::atan(x); }, kBoundAtan},
-        {Op::Log, dense(1e-3f, 100.0f, 300000), [](LD x) { return std::log(x); }, kBoundLog},
+        {Op::Log, dense(1e-3f, 100.0f, 100000), [](LD x) { return std::log(x); }, kBoundLog},
     };
     for (const Row& row : rows) {
         const MaxError e = max_relative_error(row.op, row.xs, row.reference);
