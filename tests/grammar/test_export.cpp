@@ -300,7 +300,7 @@ std::vector<ExportItem> torch_items() {
 // dx and dbeta_k per (class, layout, variant), or a SHAPE / ERROR line.
 std::string torch_driver(const std::vector<ExportItem>& items, const fs::path& dir) {
     std::string py = fmt::format("import math\nimport sys\nimport traceback\nsys.path.insert(0, '{}')\n", dir.string());
-    py += "import torch\nimport activations as A\n\ntorch.manual_seed(0)\nlayouts = [\n";
+    py += "import torch\nimport activations as A\n\ntorch.set_num_threads(1)\nlayouts = [\n";
     for (const TorchLayout& l : torch_layouts())
         py += fmt::format("    ('{}', [{}], {}, {}),\n", l.tag, fmt::join(l.shape, ", "), l.channel_dim, l.act.channels);
     py += "]\nitems = [\n";
@@ -314,6 +314,8 @@ def dump(key, kind, t):
 
 for name, betas in items:
     for tag, shape, channel_dim, channels in layouts:
+        if betas == 0 and tag not in ("vec", "nchw"):
+            continue  # without betas the channel layout does not matter: rank 1 and rank 4 suffice
         n = math.prod(shape)
         x0 = torch.tensor([3.1 * math.sin(0.71 * i + 0.3) for i in range(n)], dtype=torch.float32).reshape(shape)
         g0 = torch.tensor([math.cos(0.37 * i) for i in range(n)], dtype=torch.float32).reshape(shape)
@@ -385,6 +387,7 @@ TEST(ExportTorchRun, ScriptTraceShapesValuesAndGradientsMatchTheEvaluator) {
         const Program program(item.expr);
         const int betas = item.expr.beta_count();
         for (const TorchLayout& layout : torch_layouts()) {
+            if (betas == 0 && layout.tag != "vec" && layout.tag != "nchw") continue;  // as the driver
             const std::size_t n = layout.act.size(), channels = layout.act.channels;
             std::vector<float> beta(betas * channels);
             for (int k = 0; k < betas; ++k)
@@ -422,7 +425,7 @@ TEST(ExportTorchRun, ScriptTraceShapesValuesAndGradientsMatchTheEvaluator) {
             }
         }
     }
-    EXPECT_GT(compared, static_cast<int>(items.size() * torch_layouts().size() * 3 * 2 - 1));
+    EXPECT_GE(compared, static_cast<int>(items.size() * 2 * 3 * 2));  // y and dx, >= 2 layouts, 3 variants
     if (!HasFailure() && problems == 0) fs::remove_all(dir);
 }
 
