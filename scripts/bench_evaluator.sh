@@ -35,7 +35,7 @@ import json, sys
 runs = json.load(open(sys.argv[1]))["benchmarks"]
 median = {r["run_name"]: r["cpu_time"] for r in runs if r.get("aggregate_name") == "median"}
 print(f"{'function':<12} {'hand-written ns':>16} {'actsearch ns':>14} {'ratio hand/actsearch':>22}   (median CPU time)")
-for name in ("relu", "swish_beta", "hard_swish", "two_unit"):
+for name in ("relu", "swish_beta", "hard_swish", "two_unit", "sin", "cos_minus_x"):
     hand, ours = median.get(f"BM_{name}_handwritten"), median.get(f"BM_{name}_actsearch")
     if hand and ours:
         print(f"{name:<12} {hand:>16.0f} {ours:>14.0f} {hand / ours:>22.2f}")

@@ -216,6 +216,7 @@ public:
         if (entry == nullptr) {
             std::vector<std::string_view> names;
             for (const AquaSurfOp& known : kAquaSurfOps) names.push_back(known.name);
+            for (const AquaSurfOp& known : primitive_aquasurf_ops()) names.push_back(known.name);
             fail(c.position,
                  fmt::format("unknown AQuaSurF function '{}'{}", name, suggestion(name, names)));
         }
@@ -274,52 +275,40 @@ private:
 
     // The operator dictionaries of AQuaSurF (cognizant-ai-labs/aquasurf, aquasurf/activation.py:
     // UNARY_FUNCTIONS, BINARY_FUNCTIONS, N_ARY_FUNCTIONS), each mapped to the TensorFlow function it
-    // names. hard_sigmoid is tf.keras.activations.hard_sigmoid of TF 2.8 (clip(0.2x+0.5, 0, 1)).
-    static constexpr std::array<AquaSurfOp, 38> kAquaSurfOps{{
+    // names. Those that are one primitive are named in the op table (OpInfo::aquasurf; hard_sigmoid is
+    // tf.keras.activations.hard_sigmoid of TF 2.8, clip(0.2x+0.5, 0, 1)); the rest are listed here.
+    static constexpr std::array<AquaSurfOp, 10> kAquaSurfOps{{
         {"zero", AquaSurfKind::Constant, Op::Const, 0.0, ""},
         {"one", AquaSurfKind::Constant, Op::Const, 1.0, ""},
         {"identity", AquaSurfKind::Identity, Op::X, 0.0, ""},
-        {"negative", AquaSurfKind::Unary, Op::Neg, 0.0, ""},
-        {"abs", AquaSurfKind::Unary, Op::Abs, 0.0, ""},
-        {"reciprocal", AquaSurfKind::Unary, Op::Reciprocal, 0.0, ""},
-        {"square", AquaSurfKind::Unary, Op::Square, 0.0, ""},
-        {"exp", AquaSurfKind::Unary, Op::Exp, 0.0, ""},
-        {"erf", AquaSurfKind::Unary, Op::Erf, 0.0, ""},
-        {"erfc", AquaSurfKind::Unary, Op::Erfc, 0.0, ""},
-        {"sinh", AquaSurfKind::Unary, Op::Sinh, 0.0, ""},
-        {"cosh", AquaSurfKind::Unary, Op::Cosh, 0.0, ""},
-        {"tanh", AquaSurfKind::Unary, Op::Tanh, 0.0, ""},
-        {"expm1", AquaSurfKind::Unary, Op::Expm1, 0.0, ""},
-        {"sigmoid", AquaSurfKind::Unary, Op::Sigmoid, 0.0, ""},
-        {"log_sigmoid", AquaSurfKind::Unary, Op::LogSigmoid, 0.0, ""},
-        {"arcsinh", AquaSurfKind::Unary, Op::Asinh, 0.0, ""},
-        {"arctan", AquaSurfKind::Unary, Op::Atan, 0.0, ""},
         {"bessel_i0e", AquaSurfKind::Unsupported, Op::X, 0.0,
          "actsearch has no Bessel primitive (exp(-|x|) I0(x))"},
         {"bessel_i1e", AquaSurfKind::Unsupported, Op::X, 0.0,
          "actsearch has no Bessel primitive (exp(-|x|) I1(x))"},
-        {"relu", AquaSurfKind::Unary, Op::Relu, 0.0, ""},
-        {"elu", AquaSurfKind::Unary, Op::Elu, 0.0, ""},
-        {"selu", AquaSurfKind::Unary, Op::Selu, 0.0, ""},
-        {"swish", AquaSurfKind::Unary, Op::Swish, 0.0, ""},
-        {"softplus", AquaSurfKind::Unary, Op::Softplus, 0.0, ""},
-        {"softsign", AquaSurfKind::Unary, Op::Softsign, 0.0, ""},
-        {"hard_sigmoid", AquaSurfKind::Unary, Op::KerasHardSigmoid, 0.0, ""},
-        {"add", AquaSurfKind::Binary, Op::Add, 0.0, ""},
-        {"sub", AquaSurfKind::Binary, Op::Sub, 0.0, ""},
-        {"mul", AquaSurfKind::Binary, Op::Mul, 0.0, ""},
-        {"div", AquaSurfKind::Binary, Op::Div, 0.0, ""},
         {"pow", AquaSurfKind::Power, Op::Pow, 0.0, ""},
-        {"max", AquaSurfKind::Binary, Op::Max, 0.0, ""},
-        {"min", AquaSurfKind::Binary, Op::Min, 0.0, ""},
         {"sum_n", AquaSurfKind::Nary, Op::Add, 0.0, ""},
         {"prod_n", AquaSurfKind::Nary, Op::Mul, 0.0, ""},
         {"max_n", AquaSurfKind::Nary, Op::Max, 0.0, ""},
         {"min_n", AquaSurfKind::Nary, Op::Min, 0.0, ""},
     }};
 
+    // The primitives of the op table that AQuaSurF names, as entries of the kind above.
+    static const std::vector<AquaSurfOp>& primitive_aquasurf_ops() {
+        static const std::vector<AquaSurfOp> ops = [] {
+            std::vector<AquaSurfOp> out;
+            for (const OpInfo& info : all_ops())
+                if (!info.aquasurf.empty())
+                    out.push_back({info.aquasurf, info.arity == 2 ? AquaSurfKind::Binary : AquaSurfKind::Unary, info.op,
+                                   0.0, ""});
+            return out;
+        }();
+        return ops;
+    }
+
     static const AquaSurfOp* find_aquasurf_op(std::string_view name) {
         for (const AquaSurfOp& op : kAquaSurfOps)
+            if (op.name == name) return &op;
+        for (const AquaSurfOp& op : primitive_aquasurf_ops())
             if (op.name == name) return &op;
         return nullptr;
     }

@@ -17,21 +17,10 @@
 #include <fmt/format.h>
 
 #include "actsearch/grammar/program.hpp"
-#include "eval_math.hpp"
+#include "primitive_math.hpp"
 
 namespace actsearch {
 namespace {
-
-using detail::erf_f;
-using detail::erfc_f;
-using detail::exp_f;
-using detail::expm1_f;
-using detail::log1p_nonneg_f;
-using detail::log_f;
-using detail::log_sigmoid_f;
-using detail::sigmoid_f;
-using detail::softplus_f;
-using detail::tanh_f;
 
 // Floats per block: 1 KiB per register, so a program with a dozen live registers stays in L1.
 constexpr std::size_t kBlock = 256;
@@ -64,30 +53,6 @@ struct Instr {
 
 // ---- Block kernels -------------------------------------------------------------------------------
 
-template <class F>
-inline void map1(float* out, const float* a, std::size_t n, F f) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i]);
-}
-template <class F>
-inline void map2(float* out, const float* a, const float* b, std::size_t n, F f) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
-}
-// out = g * f(a, y): the chain rule for a unary op whose derivative is written with its input a and
-// its output y.
-template <class F>
-inline void chain1(float* out, const float* g, const float* a, const float* y, std::size_t n, F f) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = g[i] * f(a[i], y[i]);
-}
-
-// Multiplying by 1/6 instead of dividing: within 1 ulp of the division, and a vector divide costs as
-// much as the rest of hard_swish together.
-constexpr float kSixth = 1.0f / 6.0f;
-
-inline float relu6_f(float v) noexcept {
-    const float lo = v < 0.0f ? 0.0f : v;  // NaN passes through both selects
-    return lo > 6.0f ? 6.0f : lo;
-}
-
 inline bool is_integer_exponent(float p) noexcept { return p == std::nearbyint(p) && std::abs(p) <= 64.0f; }
 
 // out = a^p. Integer p by repeated squaring, one vectorised pass per bit: exact sign handling, no libm.
@@ -112,78 +77,52 @@ void pow_block(float* out, const float* a, std::size_t n, float p) {
         for (std::size_t i = 0; i < n; ++i) out[i] = 1.0f / out[i];
 }
 
-inline float sinc_f(float v) noexcept {
-    if (std::abs(v) < 1e-4f) return 1.0f - v * v / 6.0f;
-    return std::sin(v) / v;
+// out = M::value(a, b) over a block. Unary ops read their literal parameter instead of b.
+template <Op O, class M, int Arity>
+void compute_block(float* out, const float* a, const float* b, float param, std::size_t n) {
+    if constexpr (Arity == 0) {
+        std::copy_n(a, n, out);
+    } else if constexpr (O == Op::Pow) {
+        pow_block(out, a, n, param);
+    } else if constexpr (Arity == 2) {
+        for (std::size_t i = 0; i < n; ++i) out[i] = M::value(a[i], b[i]);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) out[i] = M::value(a[i], param);
+    }
 }
 
+// ga (and gb) = the adjoint g pushed through M at (a, b) with output y, over a block.
+template <Op O, class M, int Arity>
+void gradient_block(float* ga, float* gb, const float* g, const float* a, const float* b,
+                    const float* y, float param, std::size_t n) {
+    if constexpr (Arity == 0) {
+        return;  // leaves: the compiler routes their adjoints, no instruction
+    } else if constexpr (O == Op::Pow) {  // a^(p-1) by the same exact kernel as the value
+        if (param == 0.0f) {
+            std::fill_n(ga, n, 0.0f);
+            return;
+        }
+        pow_block(ga, a, n, param - 1.0f);
+        for (std::size_t i = 0; i < n; ++i) ga[i] = g[i] * (param * ga[i]);
+    } else if constexpr (Arity == 2) {
+        for (std::size_t i = 0; i < n; ++i) ga[i] = M::grad_a(g[i], a[i], b[i], y[i]);
+        for (std::size_t i = 0; i < n; ++i) gb[i] = M::grad_b(g[i], a[i], b[i], y[i]);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) ga[i] = M::grad_a(g[i], a[i], param, y[i]);
+    }
+}
+
+// One dispatch per instruction per block; each case is one of the loops above, instantiated with the
+// primitive's math (primitive_math.inc) over float.
 void compute(const Instr& in, float* const* slot, std::size_t n) {
     float* out = slot[in.dst];
     const float* a = slot[in.a];
     const float* b = slot[in.b];
     switch (in.op) {
-        case Op::X:
-        case Op::Const:
-        case Op::Beta: std::copy_n(a, n, out); return;
-        case Op::Neg: map1(out, a, n, [](float v) { return -v; }); return;
-        case Op::Abs: map1(out, a, n, [](float v) { return std::abs(v); }); return;
-        case Op::Square: map1(out, a, n, [](float v) { return v * v; }); return;
-        case Op::Cube: map1(out, a, n, [](float v) { return v * v * v; }); return;
-        case Op::Sqrt: map1(out, a, n, [](float v) { return std::sqrt(v); }); return;
-        case Op::LogAbs: map1(out, a, n, [](float v) { return log_f(std::abs(v) + kLogAbsEps); }); return;
-        case Op::Exp: map1(out, a, n, exp_f); return;
-        case Op::Sin: map1(out, a, n, [](float v) { return std::sin(v); }); return;
-        case Op::Cos: map1(out, a, n, [](float v) { return std::cos(v); }); return;
-        case Op::Sinh: map1(out, a, n, [](float v) { return std::sinh(v); }); return;
-        case Op::Cosh: map1(out, a, n, [](float v) { return std::cosh(v); }); return;
-        case Op::Tanh: map1(out, a, n, tanh_f); return;
-        case Op::Asinh: map1(out, a, n, [](float v) { return std::asinh(v); }); return;
-        case Op::Atan: map1(out, a, n, [](float v) { return std::atan(v); }); return;
-        case Op::Sinc: map1(out, a, n, sinc_f); return;
-        case Op::Relu: map1(out, a, n, [](float v) { return v < 0.0f ? 0.0f : v; }); return;
-        case Op::MinZero: map1(out, a, n, [](float v) { return v > 0.0f ? 0.0f : v; }); return;
-        case Op::Sigmoid: map1(out, a, n, sigmoid_f); return;
-        case Op::Softplus: map1(out, a, n, softplus_f); return;
-        case Op::Gaussian: map1(out, a, n, [](float v) { return exp_f(-v * v); }); return;
-        case Op::Erf: map1(out, a, n, erf_f); return;
-        case Op::Erfc: map1(out, a, n, erfc_f); return;
-        case Op::Relu6: map1(out, a, n, relu6_f); return;
-        case Op::HardSigmoid: map1(out, a, n, [](float v) { return relu6_f(v + 3.0f) * kSixth; }); return;
-        case Op::HardSwish: map1(out, a, n, [](float v) { return v * relu6_f(v + 3.0f) * kSixth; }); return;
-        case Op::KerasHardSigmoid:
-            map1(out, a, n, [](float v) {
-                const float t = 0.2f * v + 0.5f;
-                const float lo = t < 0.0f ? 0.0f : t;
-                return lo > 1.0f ? 1.0f : lo;
-            });
-            return;
-        case Op::LeakyRelu: map1(out, a, n, [](float v) { return v > 0.0f ? v : kLeakySlope * v; }); return;
-        case Op::Elu: map1(out, a, n, [](float v) { return v > 0.0f ? v : expm1_f(v); }); return;
-        case Op::Selu:
-            map1(out, a, n, [](float v) {
-                constexpr float scale = static_cast<float>(kSeluScale);
-                constexpr float scale_alpha = static_cast<float>(kSeluScale * kSeluAlpha);
-                return v > 0.0f ? scale * v : scale_alpha * expm1_f(v);
-            });
-            return;
-        case Op::Gelu:
-            map1(out, a, n, [](float v) { return 0.5f * v * erfc_f(-v * (std::numbers::sqrt2_v<float> / 2)); });
-            return;
-        case Op::Swish: map1(out, a, n, [](float v) { return v * sigmoid_f(v); }); return;
-        case Op::Mish: map1(out, a, n, [](float v) { return v * tanh_f(softplus_f(v)); }); return;
-        case Op::Softsign: map1(out, a, n, [](float v) { return v / (1.0f + std::abs(v)); }); return;
-        case Op::LogSigmoid: map1(out, a, n, log_sigmoid_f); return;
-        case Op::Expm1: map1(out, a, n, expm1_f); return;
-        case Op::Reciprocal: map1(out, a, n, [](float v) { return 1.0f / v; }); return;
-        case Op::Log: map1(out, a, n, log_f); return;
-        case Op::Pow: pow_block(out, a, n, in.param); return;
-        case Op::Add: map2(out, a, b, n, [](float u, float v) { return u + v; }); return;
-        case Op::Sub: map2(out, a, b, n, [](float u, float v) { return u - v; }); return;
-        case Op::Mul: map2(out, a, b, n, [](float u, float v) { return u * v; }); return;
-        case Op::Div: map2(out, a, b, n, [](float u, float v) { return u / v; }); return;
-        // NaN in either operand propagates (a NaN `u` fails `u < v`; a NaN `v` fails `u >= v`).
-        case Op::Max: map2(out, a, b, n, [](float u, float v) { return (u >= v || u != u) ? u : v; }); return;
-        case Op::Min: map2(out, a, b, n, [](float u, float v) { return (u <= v || u != u) ? u : v; }); return;
+#define ACTSEARCH_OP_COMPUTE(Enum, name, symbol, arity, ...) \
+    case Op::Enum: compute_block<Op::Enum, detail::primitive::Enum, arity>(out, a, b, in.param, n); return;
+        ACTSEARCH_OP_TABLE(ACTSEARCH_OP_COMPUTE)
+#undef ACTSEARCH_OP_COMPUTE
         case Op::Count_: break;
     }
 }
@@ -197,148 +136,11 @@ void gradient(const Instr& in, float* const* slot, std::size_t n) {
     const float* b = slot[in.b];
     const float* y = slot[in.y];
     switch (in.op) {
-        case Op::X:
-        case Op::Const:
-        case Op::Beta:
         case Op::Count_: return;
-        case Op::Neg: map1(ga, g, n, [](float v) { return -v; }); return;
-        case Op::Abs:
-            chain1(ga, g, a, y, n, [](float u, float) { return u > 0.0f ? 1.0f : (u < 0.0f ? -1.0f : 0.0f); });
-            return;
-        case Op::Square: chain1(ga, g, a, y, n, [](float u, float) { return 2.0f * u; }); return;
-        case Op::Cube: chain1(ga, g, a, y, n, [](float u, float) { return 3.0f * u * u; }); return;
-        case Op::Sqrt: chain1(ga, g, a, y, n, [](float, float r) { return 0.5f / r; }); return;
-        case Op::LogAbs:
-            chain1(ga, g, a, y, n, [](float u, float) {
-                const float s = u > 0.0f ? 1.0f : (u < 0.0f ? -1.0f : 0.0f);
-                return s / (std::abs(u) + kLogAbsEps);
-            });
-            return;
-        case Op::Exp: chain1(ga, g, a, y, n, [](float, float r) { return r; }); return;
-        case Op::Sin: chain1(ga, g, a, y, n, [](float u, float) { return std::cos(u); }); return;
-        case Op::Cos: chain1(ga, g, a, y, n, [](float u, float) { return -std::sin(u); }); return;
-        case Op::Sinh: chain1(ga, g, a, y, n, [](float u, float) { return std::cosh(u); }); return;
-        case Op::Cosh: chain1(ga, g, a, y, n, [](float u, float) { return std::sinh(u); }); return;
-        case Op::Tanh: chain1(ga, g, a, y, n, [](float, float r) { return 1.0f - r * r; }); return;
-        case Op::Asinh: chain1(ga, g, a, y, n, [](float u, float) { return 1.0f / std::sqrt(1.0f + u * u); }); return;
-        case Op::Atan: chain1(ga, g, a, y, n, [](float u, float) { return 1.0f / (1.0f + u * u); }); return;
-        case Op::Sinc:
-            chain1(ga, g, a, y, n, [](float u, float) {
-                if (std::abs(u) < 1e-4f) return -u / 3.0f;
-                return (u * std::cos(u) - std::sin(u)) / (u * u);
-            });
-            return;
-        case Op::Relu:
-            for (std::size_t i = 0; i < n; ++i) ga[i] = a[i] > 0.0f ? g[i] : 0.0f;
-            return;
-        case Op::MinZero:
-            for (std::size_t i = 0; i < n; ++i) ga[i] = a[i] < 0.0f ? g[i] : 0.0f;
-            return;
-        case Op::Sigmoid: chain1(ga, g, a, y, n, [](float, float r) { return r * (1.0f - r); }); return;
-        case Op::Softplus: chain1(ga, g, a, y, n, [](float u, float) { return sigmoid_f(u); }); return;
-        case Op::Gaussian: chain1(ga, g, a, y, n, [](float u, float r) { return -2.0f * u * r; }); return;
-        case Op::Erf:
-            chain1(ga, g, a, y, n, [](float u, float) { return std::numbers::inv_sqrtpi_v<float> * 2.0f * exp_f(-u * u); });
-            return;
-        case Op::Erfc:
-            chain1(ga, g, a, y, n, [](float u, float) { return -std::numbers::inv_sqrtpi_v<float> * 2.0f * exp_f(-u * u); });
-            return;
-        case Op::Relu6:
-            for (std::size_t i = 0; i < n; ++i) ga[i] = (a[i] > 0.0f && a[i] < 6.0f) ? g[i] : 0.0f;
-            return;
-        case Op::HardSigmoid:
-            for (std::size_t i = 0; i < n; ++i) ga[i] = (a[i] > -3.0f && a[i] < 3.0f) ? g[i] * kSixth : 0.0f;
-            return;
-        case Op::HardSwish:
-            for (std::size_t i = 0; i < n; ++i) {
-                const float u = a[i];
-                const float inside = g[i] * (2.0f * u + 3.0f) * kSixth;
-                ga[i] = u <= -3.0f ? 0.0f : (u < 3.0f ? inside : g[i]);
-            }
-            return;
-        case Op::KerasHardSigmoid:
-            for (std::size_t i = 0; i < n; ++i) ga[i] = (a[i] > -2.5f && a[i] < 2.5f) ? 0.2f * g[i] : 0.0f;
-            return;
-        case Op::LeakyRelu:
-            for (std::size_t i = 0; i < n; ++i) ga[i] = a[i] > 0.0f ? g[i] : kLeakySlope * g[i];
-            return;
-        case Op::Elu: chain1(ga, g, a, y, n, [](float u, float r) { return u > 0.0f ? 1.0f : r + 1.0f; }); return;
-        case Op::Selu:
-            chain1(ga, g, a, y, n, [](float u, float r) {
-                constexpr float scale = static_cast<float>(kSeluScale);
-                constexpr float scale_alpha = static_cast<float>(kSeluScale * kSeluAlpha);
-                return u > 0.0f ? scale : r + scale_alpha;
-            });
-            return;
-        case Op::Gelu:
-            chain1(ga, g, a, y, n, [](float u, float) {
-                const float cdf = 0.5f * erfc_f(-u * (std::numbers::sqrt2_v<float> / 2));
-                const float pdf = exp_f(-0.5f * u * u) * (std::numbers::inv_sqrtpi_v<float> / std::numbers::sqrt2_v<float>);
-                return cdf + u * pdf;
-            });
-            return;
-        case Op::Swish:
-            chain1(ga, g, a, y, n, [](float u, float r) {
-                const float s = sigmoid_f(u);
-                return s + r * (1.0f - s);
-            });
-            return;
-        case Op::Mish:
-            chain1(ga, g, a, y, n, [](float u, float) {
-                const float t = tanh_f(softplus_f(u));
-                return t + u * (1.0f - t * t) * sigmoid_f(u);
-            });
-            return;
-        case Op::Softsign:
-            chain1(ga, g, a, y, n, [](float u, float) {
-                const float d = 1.0f + std::abs(u);
-                return 1.0f / (d * d);
-            });
-            return;
-        case Op::LogSigmoid: chain1(ga, g, a, y, n, [](float u, float) { return sigmoid_f(-u); }); return;
-        case Op::Expm1: chain1(ga, g, a, y, n, [](float, float r) { return r + 1.0f; }); return;
-        case Op::Reciprocal: chain1(ga, g, a, y, n, [](float, float r) { return -r * r; }); return;
-        case Op::Log: chain1(ga, g, a, y, n, [](float u, float) { return 1.0f / u; }); return;
-        case Op::Pow: {
-            const float p = in.param;
-            if (p == 0.0f) {
-                std::fill_n(ga, n, 0.0f);
-                return;
-            }
-            pow_block(ga, a, n, p - 1.0f);
-            for (std::size_t i = 0; i < n; ++i) ga[i] = g[i] * (p * ga[i]);
-            return;
-        }
-        case Op::Add:
-            std::copy_n(g, n, ga);
-            std::copy_n(g, n, gb);
-            return;
-        case Op::Sub:
-            std::copy_n(g, n, ga);
-            map1(gb, g, n, [](float v) { return -v; });
-            return;
-        case Op::Mul:
-            map2(ga, g, b, n, [](float u, float v) { return u * v; });
-            map2(gb, g, a, n, [](float u, float v) { return u * v; });
-            return;
-        case Op::Div:
-            map2(ga, g, b, n, [](float u, float v) { return u / v; });
-            for (std::size_t i = 0; i < n; ++i) gb[i] = -g[i] * y[i] / b[i];
-            return;
-        case Op::Max:  // ties: the whole gradient to the first operand
-            for (std::size_t i = 0; i < n; ++i) {
-                const bool first = a[i] >= b[i];
-                ga[i] = first ? g[i] : 0.0f;
-                gb[i] = first ? 0.0f : g[i];
-            }
-            return;
-        case Op::Min:
-            for (std::size_t i = 0; i < n; ++i) {
-                const bool first = a[i] <= b[i];
-                ga[i] = first ? g[i] : 0.0f;
-                gb[i] = first ? 0.0f : g[i];
-            }
-            return;
+#define ACTSEARCH_OP_GRADIENT(Enum, name, symbol, arity, ...) \
+    case Op::Enum: gradient_block<Op::Enum, detail::primitive::Enum, arity>(ga, gb, g, a, b, y, in.param, n); return;
+        ACTSEARCH_OP_TABLE(ACTSEARCH_OP_GRADIENT)
+#undef ACTSEARCH_OP_GRADIENT
     }
 }
 
@@ -496,21 +298,15 @@ std::vector<FoldedNode> fold(const Expr& e) {
 
 bool is_leaf(Op op) { return op == Op::X || op == Op::Const || op == Op::Beta; }
 
-// What gradient() reads besides the adjoint: lets the backward pass skip recomputing values nobody
-// reads (relu(x) and hard_swish(x) need no forward pass at all, x * sigmoid(x) only the sigmoid).
+// What gradient() reads besides the adjoint (the table's `reads` column): lets the backward pass skip
+// recomputing values nobody reads (relu(x) and hard_swish(x) need no forward pass at all).
 bool gradient_reads_output(Op op) {
-    switch (op) {
-        case Op::Sqrt: case Op::Exp: case Op::Tanh: case Op::Sigmoid: case Op::Gaussian: case Op::Elu:
-        case Op::Selu: case Op::Swish: case Op::Expm1: case Op::Reciprocal: case Op::Div: return true;
-        default: return false;
-    }
+    const OpReads r = op_info(op).reads;
+    return r == OpReads::Output || r == OpReads::Both;
 }
 bool gradient_reads_operands(Op op) {
-    switch (op) {
-        case Op::Neg: case Op::Add: case Op::Sub: case Op::Sqrt: case Op::Exp: case Op::Tanh: case Op::Sigmoid:
-        case Op::Expm1: case Op::Reciprocal: return false;
-        default: return true;
-    }
+    const OpReads r = op_info(op).reads;
+    return r == OpReads::Operands || r == OpReads::Both;
 }
 
 // Slot numbering shared by both instruction lists:

@@ -54,6 +54,10 @@ Expr two_unit_expr() {  // max(x, tanh(x)) * sigmoid(beta * (x + cos(x)))
     return make_binary(Op::Mul, first, make_unary(Op::Sigmoid, make_binary(Op::Mul, make_beta(), inner)));
 }
 
+Expr sin_expr() { return make_unary(Op::Sin, make_leaf_x()); }
+
+Expr cos_minus_x_expr() { return make_binary(Op::Sub, make_unary(Op::Cos, make_leaf_x()), make_leaf_x()); }
+
 void run_program(benchmark::State& state, const Expr& e) {
     const Program program(e);
     Tensors t;
@@ -137,6 +141,22 @@ void BM_two_unit_handwritten(benchmark::State& state) {
     });
 }
 
+void BM_sin_actsearch(benchmark::State& state) { run_program(state, sin_expr()); }
+void BM_sin_handwritten(benchmark::State& state) {
+    run_fused(state, [](float x, float dy, float, float& y, float& dx, float&) {
+        y = std::sin(x);
+        dx = dy * std::cos(x);
+    });
+}
+
+void BM_cos_minus_x_actsearch(benchmark::State& state) { run_program(state, cos_minus_x_expr()); }
+void BM_cos_minus_x_handwritten(benchmark::State& state) {
+    run_fused(state, [](float x, float dy, float, float& y, float& dx, float&) {
+        y = std::cos(x) - x;
+        dx = dy * (-std::sin(x) - 1.0f);
+    });
+}
+
 BENCHMARK(BM_relu_handwritten);
 BENCHMARK(BM_relu_actsearch);
 BENCHMARK(BM_swish_beta_handwritten);
@@ -145,6 +165,10 @@ BENCHMARK(BM_hard_swish_handwritten);
 BENCHMARK(BM_hard_swish_actsearch);
 BENCHMARK(BM_two_unit_handwritten);
 BENCHMARK(BM_two_unit_actsearch);
+BENCHMARK(BM_sin_handwritten);
+BENCHMARK(BM_sin_actsearch);
+BENCHMARK(BM_cos_minus_x_handwritten);
+BENCHMARK(BM_cos_minus_x_actsearch);
 
 }  // namespace
 

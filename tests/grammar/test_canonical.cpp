@@ -1,5 +1,4 @@
 // Expr builders, printer, canonical form and structural hash; property tests over random expressions.
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -162,14 +161,13 @@ TEST(Canonical, DeepChainsAreLinear) {
     std::string text = "x";
     while (text.size() + 8 < kMaxInputBytes) text += "+sin(x)";
     const Expr e = parsed(text);
-    const auto start = std::chrono::steady_clock::now();
+    // No timing here (a sanitizer or Debug build is many times slower): a quadratic canonicaliser shows
+    // up as this test running into ctest's timeout, not as a flaky wall-clock bound.
     const Expr c = canonicalize(e);
     const std::string s = to_infix(c);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     EXPECT_EQ(c.size(), e.size());
     EXPECT_EQ(canonicalize(c), c);
     EXPECT_FALSE(s.empty());
-    EXPECT_LT(seconds, 2.0);
 }
 
 // ---- structural hash ----

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -222,17 +223,210 @@ TEST(ExportCppText, CommentsFormulaAndRejectsBadNames) {
 TEST(ExportTorch, ModulePerItemWithChannelParameters) {
     const std::string py = export_torch({{"swish_beta", parsed("x * sigmoid(beta * x)"), "best"},
                                          {"two", parsed("beta * relu(x) + beta2 * sinc(x)"), ""},
-                                         {"lambda", parsed("beta"), ""}});
+                                         {"none", parsed("beta"), ""},
+                                         {"plain_relu", parsed("relu(x)"), ""},
+                                         {"plainRelu", parsed("relu(x) + 0"), ""}});
     EXPECT_NE(py.find("import torch"), std::string::npos);
-    EXPECT_NE(py.find("class swish_beta(nn.Module):"), std::string::npos);
-    EXPECT_NE(py.find("def __init__(self, num_channels):"), std::string::npos);
+    EXPECT_NE(py.find("class SwishBeta(nn.Module):"), std::string::npos) << py;  // CapWords
+    EXPECT_NE(py.find("def __init__(self, num_channels: int, channel_dim: int = 1):"), std::string::npos);
     EXPECT_NE(py.find("self.beta = nn.Parameter(torch.ones(num_channels))"), std::string::npos);
     EXPECT_NE(py.find("self.beta2 = nn.Parameter(torch.ones(num_channels))"), std::string::npos);
-    EXPECT_NE(py.find("beta = _per_channel(self.beta, x)"), std::string::npos);
+    EXPECT_NE(py.find("beta = _per_channel(self.beta, x, self.channel_dim)"), std::string::npos);
     EXPECT_NE(py.find("return (x * torch.sigmoid((beta * x)))"), std::string::npos) << py;
     EXPECT_NE(py.find("torch.sinc(x / math.pi)"), std::string::npos);  // torch.sinc is normalised
-    EXPECT_NE(py.find("class lambda_(nn.Module):"), std::string::npos);  // Python keyword
+    EXPECT_NE(py.find("class None_(nn.Module):"), std::string::npos);   // Python keyword
     EXPECT_NE(py.find("+ torch.zeros_like(x)"), std::string::npos);      // beta alone keeps x's shape
+    // Without beta there is nothing to size: no num_channels.
+    const auto plain = py.find("class PlainRelu(nn.Module):");
+    ASSERT_NE(plain, std::string::npos);
+    EXPECT_EQ(py.find("def __init__(self):", plain), py.find("def __init__", plain));
+    EXPECT_NE(py.find("class PlainRelu2(nn.Module):"), std::string::npos);  // same CapWords name, made unique
+    EXPECT_EQ(py.find("*(["), std::string::npos);  // no starred unpacking (torch.jit.script rejects it)
+}
+
+// ---- The PyTorch modules, run in Debian's python3-torch -------------------------------------------
+
+// The class name export_torch gives an item (CapWords), for the items below (no collisions, no keywords).
+std::string cap_words(const std::string& name) {
+    std::string out;
+    bool upper = true;
+    for (char c : name) {
+        if (c == '_') {
+            upper = true;
+            continue;
+        }
+        out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+        upper = false;
+    }
+    return out;
+}
+
+struct TorchLayout {
+    std::string tag;
+    std::vector<int> shape;
+    int channel_dim;
+    ActShape act;  // the same tensor as the evaluator sees it
+};
+
+const std::vector<TorchLayout>& torch_layouts() {
+    static const std::vector<TorchLayout> layouts = {
+        {"vec", {24}, 1, {.outer = 1, .channels = 24, .inner = 1}},  // 1-D: its own channel dimension
+        {"nc", {4, 6}, 1, {.outer = 4, .channels = 6, .inner = 1}},
+        {"nchw", {2, 3, 4, 5}, 1, {.outer = 2, .channels = 3, .inner = 20}},
+        {"btc", {2, 5, 3}, -1, {.outer = 10, .channels = 3, .inner = 1}},  // [B, T, C], channels last
+    };
+    return layouts;
+}
+
+std::vector<ExportItem> torch_items() {
+    std::vector<ExportItem> items = {
+        {"swish_beta", parsed("x * sigmoid(beta * x)"), ""},
+        {"two_units", parsed("max(x, tanh(beta * x)) * sigmoid(beta2 * (x + cos(x)))"), ""},
+        {"clipped", parsed("min(max(x, -1.5), beta)"), ""},
+        {"powers", parsed("x ^ 3 - abs(x) ^ 1.5 + 1 / (x * x + 1)"), ""},
+        {"beta_only", parsed("beta2 * beta"), ""},
+        {"constant", parsed("3"), ""},
+    };
+    for (const OpInfo& info : all_ops()) {
+        if (info.arity == 1 && info.op != Op::Pow)
+            items.push_back({fmt::format("op_{}", info.name), make_unary(info.op, make_leaf_x()), ""});
+        if (info.arity == 2)
+            items.push_back({fmt::format("op_{}", info.name), make_binary(info.op, make_leaf_x(), make_beta()), ""});
+    }
+    return items;
+}
+
+// Runs every module eagerly, scripted and traced on every layout; writes x, the incoming gradient g, y,
+// dx and dbeta_k per (class, layout, variant), or a SHAPE / ERROR line.
+std::string torch_driver(const std::vector<ExportItem>& items, const fs::path& dir) {
+    std::string py = fmt::format("import math\nimport sys\nimport traceback\nsys.path.insert(0, '{}')\n", dir.string());
+    py += "import torch\nimport activations as A\n\ntorch.set_num_threads(1)\nlayouts = [\n";
+    for (const TorchLayout& l : torch_layouts())
+        py += fmt::format("    ('{}', [{}], {}, {}),\n", l.tag, fmt::join(l.shape, ", "), l.channel_dim, l.act.channels);
+    py += "]\nitems = [\n";
+    for (const ExportItem& item : items)
+        py += fmt::format("    ('{}', {}),\n", cap_words(item.name), item.expr.beta_count());
+    py += R"(]
+out = open(sys.argv[1], "w")
+
+def dump(key, kind, t):
+    out.write(key + " " + kind + " " + " ".join(repr(float(v)) for v in t.reshape(-1).tolist()) + "\n")
+
+for name, betas in items:
+    for tag, shape, channel_dim, channels in layouts:
+        if betas == 0 and tag not in ("vec", "nchw"):
+            continue  # without betas the channel layout does not matter: rank 1 and rank 4 suffice
+        n = math.prod(shape)
+        x0 = torch.tensor([3.1 * math.sin(0.71 * i + 0.3) for i in range(n)], dtype=torch.float32).reshape(shape)
+        g0 = torch.tensor([math.cos(0.37 * i) for i in range(n)], dtype=torch.float32).reshape(shape)
+        for variant in ("eager", "script", "trace"):
+            key = name + " " + tag + " " + variant
+            try:
+                cls = getattr(A, name)
+                m = cls(channels, channel_dim) if betas else cls()
+                with torch.no_grad():
+                    for k, p in enumerate(m.parameters()):
+                        p.copy_(torch.tensor([0.5 + 0.25 * k + 0.1 * c for c in range(channels)]))
+                if variant == "script":
+                    m = torch.jit.script(m)
+                elif variant == "trace":
+                    m = torch.jit.trace(m, (x0,), check_trace=False)
+                x = x0.clone().requires_grad_(True)
+                y = m(x)
+                if list(y.shape) != shape:
+                    out.write("SHAPE " + key + " " + str(list(y.shape)) + "\n")
+                    continue
+                if y.requires_grad:  # a constant function has no graph: all gradients are 0
+                    y.backward(g0)
+                dump(key, "x", x0)
+                dump(key, "g", g0)
+                dump(key, "y", y.detach())
+                dump(key, "dx", x.grad if x.grad is not None else torch.zeros_like(x0))
+                for k, p in enumerate(m.parameters()):
+                    dump(key, "dbeta%d" % k, p.grad if p.grad is not None else torch.zeros_like(p))
+            except Exception as e:
+                out.write("ERROR " + key + " " + repr(e).replace("\n", " ")[:300] + "\n")
+out.close()
+)";
+    return py;
+}
+
+bool torch_available() { return std::system("/usr/bin/python3 -c 'import torch' > /dev/null 2>&1") == 0; }
+
+TEST(ExportTorchRun, ScriptTraceShapesValuesAndGradientsMatchTheEvaluator) {
+    if (!torch_available()) GTEST_SKIP() << "/usr/bin/python3 has no torch (Debian's python3-torch)";
+    const std::vector<ExportItem> items = torch_items();
+    const fs::path dir = fs::temp_directory_path() / fmt::format("actsearch_torch_test_{}", ::getpid());
+    fs::create_directories(dir);
+    std::ofstream(dir / "activations.py") << export_torch(items);
+    std::ofstream(dir / "driver.py") << torch_driver(items, dir);
+    const int status = std::system(fmt::format("/usr/bin/python3 '{}' '{}' > '{}' 2>&1", (dir / "driver.py").string(),
+                                               (dir / "out.txt").string(), (dir / "python.log").string())
+                                       .c_str());
+    ASSERT_EQ(status, 0) << "python failed, see " << (dir / "python.log");
+
+    std::map<std::string, std::vector<double>> data;  // "Class layout variant kind" -> values
+    std::ifstream in(dir / "out.txt");
+    std::string line;
+    int problems = 0;
+    while (std::getline(in, line)) {
+        if (line.starts_with("SHAPE") || line.starts_with("ERROR")) {
+            ADD_FAILURE() << line;
+            ++problems;
+            continue;
+        }
+        std::istringstream ss(line);
+        std::string cls, tag, variant, kind, token;
+        ss >> cls >> tag >> variant >> kind;
+        std::vector<double>& values = data[cls + " " + tag + " " + variant + " " + kind];
+        while (ss >> token) values.push_back(std::strtod(token.c_str(), nullptr));
+    }
+
+    int compared = 0;
+    for (const ExportItem& item : items) {
+        const Program program(item.expr);
+        const int betas = item.expr.beta_count();
+        for (const TorchLayout& layout : torch_layouts()) {
+            if (betas == 0 && layout.tag != "vec" && layout.tag != "nchw") continue;  // as the driver
+            const std::size_t n = layout.act.size(), channels = layout.act.channels;
+            std::vector<float> beta(betas * channels);
+            for (int k = 0; k < betas; ++k)
+                for (std::size_t c = 0; c < channels; ++c)
+                    beta[k * channels + c] = static_cast<float>(0.5 + 0.25 * k + 0.1 * static_cast<double>(c));
+            for (const char* variant : {"eager", "script", "trace"}) {
+                const std::string key = fmt::format("{} {} {} ", cap_words(item.name), layout.tag, variant);
+                const auto& xs = data[key + "x"];
+                const auto& gs = data[key + "g"];
+                if (xs.size() != n || gs.size() != n) {
+                    ADD_FAILURE() << key << ": no output";
+                    continue;
+                }
+                std::vector<float> x(xs.begin(), xs.end()), g(gs.begin(), gs.end()), y(n), dx(n), dbeta(beta.size(), 0.0f);
+                program.forward(x.data(), y.data(), betas ? beta.data() : nullptr, layout.act);
+                program.backward(x.data(), g.data(), dx.data(), betas ? beta.data() : nullptr,
+                                 betas ? dbeta.data() : nullptr, layout.act);
+                auto check = [&](const std::string& kind, const std::vector<float>& ours, double rtol, double atol) {
+                    const auto& theirs = data[key + kind];
+                    ASSERT_EQ(theirs.size(), ours.size()) << key << kind;
+                    int bad = 0;
+                    for (std::size_t i = 0; i < ours.size() && bad < 3; ++i) {
+                        const bool ok = std::isnan(theirs[i]) ? std::isnan(ours[i]) : close(ours[i], theirs[i], rtol, atol);
+                        if (!ok) ++bad;
+                        EXPECT_TRUE(ok) << key << kind << "[" << i << "] at x = " << (kind.starts_with("dbeta") ? 0.0f : x[i])
+                                        << ": evaluator " << ours[i] << ", torch " << theirs[i];
+                    }
+                    ++compared;
+                };
+                check("y", y, 1e-4, 1e-5);
+                check("dx", dx, 1e-4, 1e-5);
+                for (int k = 0; k < betas; ++k)
+                    check(fmt::format("dbeta{}", k),
+                          std::vector<float>(dbeta.begin() + k * channels, dbeta.begin() + (k + 1) * channels), 1e-4, 1e-4);
+            }
+        }
+    }
+    EXPECT_GE(compared, static_cast<int>(items.size() * 2 * 3 * 2));  // y and dx, >= 2 layouts, 3 variants
+    if (!HasFailure() && problems == 0) fs::remove_all(dir);
 }
 
 TEST(ExportLatex, Notation) {

@@ -64,7 +64,7 @@ std::vector<float> value_grid() {
 }
 
 bool near_kink(double x) {
-    for (double kink : {0.0, 3.0, -3.0, 6.0, 2.5, -2.5})
+    for (double kink : {0.0, 3.0, -3.0, 6.0, 2.5, -2.5, 1.0, -1.0})
         if (std::abs(x - kink) < 1e-3) return true;
     return false;
 }
