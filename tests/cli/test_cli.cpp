@@ -331,9 +331,9 @@ TEST(Cli, StoredErrorsAreRetried) {
         e.seed = 7;
         e.status = "error";
         e.message = "simulated read failure";
-        store.begin();
+        db::Transaction tx(store);
         ASSERT_FALSE(store.insert_evaluation(e));   // an ok row is never overwritten
-        store.commit();
+        tx.commit();
     }
     // Make a candidate whose only evaluation is an error: a fresh database, one error row.
     const fs::path db2 = dir.path() / "err2.db";

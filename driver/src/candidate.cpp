@@ -1,8 +1,8 @@
-#include "candidate_info.hpp"
+#include "actsearch/driver/candidate.hpp"
 
 #include "actsearch/grammar/print.hpp"
 
-namespace actsearch::cli {
+namespace actsearch::driver {
 
 CandidateInfo describe(const Expr& e) {
     CandidateInfo c;
@@ -63,4 +63,4 @@ db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, c
     return e;
 }
 
-}  // namespace actsearch::cli
+}  // namespace actsearch::driver
