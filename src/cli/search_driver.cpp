@@ -220,8 +220,8 @@ int run_search(const SearchConfig& cfg) {
             q.top = cfg.top;
             const std::string title =
                 r == 0 ? fmt::format("top {} on {} (run {})", cfg.top, q.task.value(), out.run)
-                       : fmt::format("rung {} of {}: top {} on {} ({} seeds)", r + 1, spec.rungs.size(), cfg.top,
-                                     q.task.value(), spec.rungs[r].rule.seeds);
+                       : fmt::format("rung {} of {}: top {} on {} ({} seed{})", r + 1, spec.rungs.size(), cfg.top,
+                                     q.task.value(), spec.rungs[r].rule.seeds, spec.rungs[r].rule.seeds > 1 ? "s" : "");
             print_leaderboard(store.leaderboard(q), title);
         }
     }
