@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "actsearch/db/store.hpp"
 #include "process.hpp"
@@ -61,16 +62,19 @@ std::vector<std::string> ladder_args(const fs::path& space, const fs::path& db, 
     return a;
 }
 
-// The run's results on every rung as (expression, fidelity) -> (mean, evaluations).
-std::map<std::pair<std::string, std::string>, std::pair<double, std::int64_t>> rung_scores(const fs::path& db) {
+// The run's results on every rung, evaluation by evaluation: (expression, fidelity, seed) -> (status,
+// score). Not means: SQLite's AVG sums in storage order, which a resumed or MPI run may change.
+std::map<std::tuple<std::string, std::string, std::int64_t>, std::pair<std::string, double>> rung_scores(
+    const fs::path& db) {
     db::Store store(db.string(), /*read_only=*/true);
     db::LeaderboardQuery q;
     q.run = 1;
     q.top = 0;
     q.min_seeds = 0;
-    std::map<std::pair<std::string, std::string>, std::pair<double, std::int64_t>> out;
+    std::map<std::tuple<std::string, std::string, std::int64_t>, std::pair<std::string, double>> out;
     for (const auto& row : store.leaderboard(q))
-        out[{row.expr, row.fidelity}] = {std::isnan(row.mean) ? -1.0 : row.mean, row.n_ok + row.n_diverged};
+        for (const auto& e : store.evaluations_of(row.candidate))
+            out[{row.expr, e.fidelity, e.seed}] = {e.status, std::isnan(e.val_acc) ? -1.0 : e.val_acc};
     return out;
 }
 
@@ -457,7 +461,7 @@ TEST_P(KillResumeLadder, SigkillThenSameCommandAgain) {
     EXPECT_EQ(evaluation_count(db), evaluation_count(ref_db));
     // Both upper rungs were reached: some candidate has results at steps=50.
     EXPECT_TRUE(std::any_of(expected.begin(), expected.end(),
-                            [](const auto& kv) { return kv.first.second.find("steps=50 ") == 0; }));
+                            [](const auto& kv) { return std::get<1>(kv.first).find("steps=50 ") == 0; }));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -547,7 +551,7 @@ TEST(Mpi, ALadderOverThreeRanksEqualsOneProcess) {
     const auto expected = rung_scores(ref_db);
     EXPECT_EQ(rung_scores(mpi_db), expected);
     EXPECT_TRUE(std::any_of(expected.begin(), expected.end(),
-                            [](const auto& kv) { return kv.first.second.find("steps=80 ") == 0; }));
+                            [](const auto& kv) { return std::get<1>(kv.first).find("steps=80 ") == 0; }));
 }
 
 // The pid of the MPI rank `rank` whose environment carries `marker` (set for this test's mpirun only).

@@ -121,16 +121,34 @@ struct Fixture {
     }
 };
 
-// (expression, task, fidelity) -> mean score over the run's evaluations.
-std::map<std::tuple<std::string, std::string, std::string>, std::pair<double, std::int64_t>> results(
-    const std::string& path) {
+// Every stored evaluation: (expression, task, fidelity, seed) -> (status, score). Per evaluation, not
+// means: SQLite's AVG sums in storage order, which may differ in the last bit.
+using Key = std::tuple<std::string, std::string, std::string, std::int64_t>;
+std::map<Key, std::pair<std::string, double>> results(const std::string& path) {
     db::Store store(path, true);
     db::LeaderboardQuery q;
     q.top = 0;
     q.min_seeds = 0;
-    std::map<std::tuple<std::string, std::string, std::string>, std::pair<double, std::int64_t>> out;
+    std::map<Key, std::pair<std::string, double>> out;
     for (const auto& row : store.leaderboard(q))
-        out[{row.expr, row.task, row.fidelity}] = {std::isnan(row.mean) ? -1.0 : row.mean, row.n_ok + row.n_diverged};
+        for (const auto& e : store.evaluations_of(row.candidate))
+            out[{row.expr, e.task, e.fidelity, e.seed}] = {e.status, std::isnan(e.val_acc) ? -1.0 : e.val_acc};
+    return out;
+}
+
+using Results = decltype(results(""));
+
+// The entries that differ, readable (gtest prints only the first 32 of a map).
+std::string difference(const Results& a, const Results& b) {
+    std::string out;
+    for (const auto& [k, v] : a) {
+        auto it = b.find(k);
+        if (it == b.end() || it->second != v)
+            out += std::get<0>(k) + " " + std::get<2>(k) + ": " + v.first + " " + std::to_string(v.second) + " vs " +
+                   (it == b.end() ? "missing" : it->second.first + " " + std::to_string(it->second.second)) + "\n";
+    }
+    for (const auto& [k, v] : b)
+        if (!a.count(k)) out += std::get<0>(k) + " " + std::get<2>(k) + ": missing vs " + v.first + "\n";
     return out;
 }
 
@@ -201,12 +219,14 @@ TEST(SearchLoop, LadderResultsDoNotDependOnJobOrderAndPromoteDuringTheScreen) {
     const Outcome b = run_once(tmp.file("b.db"), ladder_spec(), backward);
     EXPECT_FALSE(a.interrupted);
     EXPECT_EQ(a.progress.trained, 40u);   // the budget
-    EXPECT_EQ(results(tmp.file("a.db")), results(tmp.file("b.db")));
+    EXPECT_EQ(difference(results(tmp.file("a.db")), results(tmp.file("b.db"))), "");
     EXPECT_GT(forward.mixed_calls, 0) << "promotions must be trained alongside the screen (ASHA)";
     ASSERT_EQ(a.progress.rungs.size(), 3u);
     EXPECT_EQ(a.progress.rungs[2].finished, 3u);   // keep = 3
     EXPECT_GE(a.progress.rungs[1].finished, 3u);
-    EXPECT_LE(a.progress.rungs[1].finished, a.progress.rungs[0].finished / 4);
+    // ASHA admits the best quarter of those screened so far, so a candidate admitted early may later
+    // fall out of the best quarter: more than a quarter in all, far fewer than everyone.
+    EXPECT_LT(a.progress.rungs[1].finished, a.progress.rungs[0].finished / 2);
     // Every candidate of the judge rung was among the best of rung 1.
     db::Store store(tmp.file("a.db"), true);
     EXPECT_EQ(store.list_runs().at(0).status, "finished");
@@ -225,7 +245,7 @@ TEST(SearchLoop, CrashAnywhereThenResumeEndsWithTheResultsOfAnUninterruptedRun) 
         FakeExecutor rest;
         const Outcome o = run_once(path, ladder_spec(), rest);
         EXPECT_TRUE(o.resumed);
-        EXPECT_EQ(results(path), reference) << "crash after " << crash_after << " results";
+        EXPECT_EQ(difference(results(path), reference), "") << "crash after " << crash_after << " results";
         db::Store store(path, true);
         ASSERT_EQ(store.list_runs().size(), 1u);
         EXPECT_EQ(store.list_runs()[0].status, "finished");
@@ -244,7 +264,7 @@ TEST(SearchLoop, ANewRunReusesEveryStoredResult) {
     EXPECT_FALSE(o.resumed);
     EXPECT_EQ(o.progress.trained_now, 0u);
     EXPECT_EQ(o.progress.rungs[2].finished, 3u) << "the judge rung is answered from the database too";
-    EXPECT_EQ(results(tmp.file("r.db")), before);
+    EXPECT_EQ(difference(results(tmp.file("r.db")), before), "");
 }
 
 TEST(SearchLoop, StopFinishesNothingMoreAndMarksTheRunInterrupted) {
@@ -292,7 +312,7 @@ TEST(SearchLoop, ResumesARunOfAnEarlierVersion) {
     const Outcome o = run_once(path, two, rest);
     EXPECT_TRUE(o.resumed);
     EXPECT_EQ(o.progress.rungs[1].finished, 2u);
-    EXPECT_EQ(results(path), reference);
+    EXPECT_EQ(difference(results(path), reference), "");
 }
 
 }  // namespace
