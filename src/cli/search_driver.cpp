@@ -77,7 +77,9 @@ public:
         for (std::size_t r = 1; r < p.rungs.size(); ++r)
             rungs += fmt::format(" | {} {}", p.rungs[r].task, p.rungs[r].finished) +
                      (p.rungs[r].pending ? fmt::format("+{}", p.rungs[r].pending) : "");
-        const std::string left = p.eta ? format_seconds(*p.eta) + (p.eta_partial ? "+" : "") : "?";
+        // "+": a rung still to come has no measured cost yet and is not counted.
+        const std::string left = !p.eta || (p.eta_partial && *p.eta < 1) ? "?"
+                                 : format_seconds(*p.eta) + (p.eta_partial ? "+" : "");
         line_.update(fmt::format("  {}{} trained ({} reused, {} invalid) | {:.1f}/min | best {:.4f} {}{} | {} left",
                                  p.trained, p.budget > 0 ? fmt::format("/{}", p.budget) : "", p.reused, p.invalid,
                                  rate, p.best, p.best_expr.size() > 40 ? p.best_expr.substr(0, 37) + "..." : p.best_expr,

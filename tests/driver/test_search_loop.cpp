@@ -286,6 +286,47 @@ TEST(SearchLoop, StopFinishesNothingMoreAndMarksTheRunInterrupted) {
     EXPECT_EQ(done.run, o.run);
 }
 
+// The time left covers every rung: it counts the rungs above the screen at their measured cost, says
+// when a rung to come is not measured yet, and reaches 0 only at the end.
+TEST(SearchLoop, TimeLeftCoversEveryRung) {
+    struct Recorder final : Listener {
+        std::vector<Progress> rounds, all;
+        std::vector<std::string> lines;
+        void progress(const Progress& p, bool force) override {
+            if (force) rounds.push_back(p);
+            all.push_back(p);
+        }
+        void message(const std::string& line) override { lines.push_back(line); }
+    } rec;
+    TempDb tmp;
+    Fixture f;
+    db::Store store(tmp.file("eta.db"));
+    FakeExecutor ex;
+    SearchLoop loop(f.space, *f.strategy, store, ex, ladder_spec(), {}, &rec);
+    const Outcome o = loop.run();
+    ASSERT_GE(rec.rounds.size(), 4u);
+    const Progress& first = rec.rounds.front();
+    ASSERT_TRUE(first.eta.has_value());
+    EXPECT_TRUE(first.eta_partial) << "rung 3 has no measured cost after the first round";
+    // Once the screen is over but rungs 2 and 3 still have work, the time left is not 0.
+    bool screen_over_work_left = false;
+    for (const Progress& p : rec.all) {
+        if (p.trained < 40 || (p.rungs[1].pending == 0 && p.rungs[2].pending == 0)) continue;
+        screen_over_work_left = true;
+        EXPECT_TRUE(p.eta_partial || *p.eta > 0) << "screen over, " << p.rungs[2].pending << " pending on rung 3";
+    }
+    EXPECT_TRUE(screen_over_work_left);
+    // In this fake, a rung-r evaluation costs 0.01 * (r + 1) s over 2 slots: the estimate uses it.
+    for (const Progress& p : rec.rounds)
+        if (p.rungs[1].jobs > 0) EXPECT_NEAR(p.rungs[1].job_seconds / double(p.rungs[1].jobs), 0.02, 1e-12);
+    ASSERT_TRUE(o.progress.eta.has_value());
+    EXPECT_EQ(*o.progress.eta, 0.0);
+    EXPECT_FALSE(o.progress.eta_partial);
+    EXPECT_TRUE(std::any_of(rec.lines.begin(), rec.lines.end(), [](const std::string& l) {
+        return l.find("promoting the best 3 to fake-judge (3 seeds)") != std::string::npos;
+    }));
+}
+
 TEST(SearchLoop, ResumesARunOfAnEarlierVersion) {
     // An earlier version saved only "strategy" and "driver" ("trained-v1 ids") and promoted at the end:
     // a run of it killed during the promotion resumes and promotes the same candidates.
