@@ -75,7 +75,7 @@ public:
         const double rate = p.elapsed > 0 ? 60.0 * double(p.trained_now) / p.elapsed : 0;
         std::string rungs;
         for (std::size_t r = 1; r < p.rungs.size(); ++r)
-            rungs += fmt::format(" | {} {}", p.rungs[r].task, p.rungs[r].finished) +
+            rungs += fmt::format(" | r{} {} {}", r + 1, p.rungs[r].task, p.rungs[r].finished) +
                      (p.rungs[r].pending ? fmt::format("+{}", p.rungs[r].pending) : "");
         // "+": a rung still to come has no measured cost yet and is not counted.
         const std::string left = !p.eta || (p.eta_partial && *p.eta < 1) ? "?"
@@ -208,10 +208,13 @@ int run_search(const SearchConfig& cfg) {
     printer.clear();
     if (!cfg.quiet) {
         const auto& p = out.progress;
-        fmt::print("run {} {}: {} trained this session ({} in the run), {} reused, {} invalid, {} rounds, {}{}\n",
+        // The screen's counts as before; the evaluations of the rungs above it after them.
+        const std::size_t screened = p.rungs[0].jobs, upper = p.trained_now - screened;
+        fmt::print("run {} {}: {} trained this session ({} in the run), {} reused, {} invalid, {} rounds, {}{}{}\n",
                    out.run, out.interrupted ? "interrupted" : (out.exhausted ? "finished (space exhausted)" : "finished"),
-                   p.trained_now, p.trained, p.reused, p.invalid, p.rounds, format_seconds(p.elapsed),
-                   p.trained_now > 0 ? fmt::format(", {:.1f} trained/min", 60.0 * double(p.trained_now) / p.elapsed) : "");
+                   screened, p.trained, p.reused, p.invalid, p.rounds, format_seconds(p.elapsed),
+                   screened > 0 ? fmt::format(", {:.1f} trained/min", 60.0 * double(screened) / p.elapsed) : "",
+                   upper > 0 ? fmt::format("; {} evaluations on the rungs above", upper) : "");
         if (out.interrupted) fmt::print("resume with: the same command again (or --resume {})\n", out.run);
         // One leaderboard per rung, the highest last.
         for (std::size_t r = 0; r < spec.rungs.size(); ++r) {
