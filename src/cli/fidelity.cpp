@@ -228,14 +228,14 @@ FidelityReport run_fidelity(const Reference& reference, const FidelityOptions& o
                                          {"seed", o.seed}, {"reference", reference.source}}
                               .dump();
         run.version = version();
-        store->begin();
+        db::Transaction tx(*store);
         run_id = store->create_run(run);
         for (std::size_t i = 0; i < infos.size(); ++i) {
             const StoredCandidate sc = store_candidate(*store, infos[i]);
             target[i] = sc.target;
             target_expr[i] = sc.target_expr;
         }
-        store->commit();
+        tx.commit();
     }
     for (std::size_t i = 0; i < infos.size(); ++i)
         for (std::size_t s = 0; s < std::size_t(o.seeds); ++s) {

@@ -120,9 +120,15 @@ RungOptions parse_rung(const std::string& spec, const RungOptions& base) {
         else if (key == "depth") r.task.fidelity.depth = number(spec, key, value, 1, 1000);
         else if (key == "batch") r.task.fidelity.batch = number(spec, key, value, 1, 1'000'000);
         else if (key == "lr") r.task.fidelity.lr = number(spec, key, value, std::numeric_limits<double>::min(), 1e6);
+        else if (key == "warmup") r.task.fidelity.warmup = number(spec, key, value, 0, kMaxInt);
+        else if (key == "wd") r.task.fidelity.wd = number(spec, key, value, 0.0, 1e6);
+        else if (key == "clip") r.task.fidelity.clip = number(spec, key, value, 0.0, 1e9);
+        else if (key == "recal") r.task.fidelity.recal = number(spec, key, value, 0, 1'000'000);
+        else if (key == "schedule" && (value == "constant" || value == "cosine"))
+            r.task.fidelity.schedule = value == "cosine" ? engine::Schedule::Cosine : engine::Schedule::Constant;
         else
-            throw UsageError(fmt::format("bad --rung '{}': unknown key '{}' (expected seeds, keep, steps, width, "
-                                         "depth, lr, batch)", spec, key));
+            throw UsageError(fmt::format("bad --rung '{}': unknown key or value '{}' (keys: seeds, keep, steps, width, "
+                                         "depth, lr, batch, schedule=constant|cosine, warmup, wd, clip, recal)", spec, kv));
     }
     if (r.keep >= 1 && r.keep != std::floor(r.keep))
         throw UsageError(fmt::format("bad --rung '{}': keep is a fraction below 1 or a whole count", spec));
