@@ -63,4 +63,15 @@ db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, c
     return e;
 }
 
+engine::EvalResult result_of(const db::EvaluationRecord& e) {
+    engine::EvalResult r;
+    r.status = engine::status_from_string(e.status);
+    r.val_acc = e.val_acc;
+    r.val_loss = e.val_loss;
+    r.train_loss = e.train_loss;
+    r.seconds = e.seconds;
+    r.message = e.message;
+    return r;
+}
+
 }  // namespace actsearch::driver

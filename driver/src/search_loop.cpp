@@ -21,17 +21,6 @@ double now_seconds() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-engine::EvalResult from_record(const db::EvaluationRecord& e) {
-    engine::EvalResult r;
-    r.status = engine::status_from_string(e.status);
-    r.val_acc = e.val_acc;
-    r.val_loss = e.val_loss;
-    r.train_loss = e.train_loss;
-    r.seconds = e.seconds;
-    r.message = e.message;
-    return r;
-}
-
 // The loop's own resumable state: which candidates this run has trained on rung 0 (the budget counts
 // them). The format of earlier versions, so that their runs resume.
 std::string save_trained(const std::set<std::int64_t>& trained) {
@@ -170,7 +159,7 @@ std::int64_t SearchLoop::open() {
                 for (int s = 0; s < r0.rule.seeds; ++s)
                     if (auto ev = store_.find_evaluation(id, r0.scorer.task, r0.scorer.fidelity,
                                                          static_cast<std::int64_t>(seed_of(s))))
-                        e.results[static_cast<std::size_t>(s)] = from_record(*ev);
+                        e.results[static_cast<std::size_t>(s)] = result_of(*ev);
                 if (all_results(e)) ladder_.finish(0, id, reward(e), any_ok(e));
             }
         }
@@ -211,7 +200,7 @@ SearchLoop::Round SearchLoop::resolve(const std::vector<Choice>& choices) {
                                              static_cast<std::int64_t>(seed_of(static_cast<int>(s))));
             // A stored error (data read failure, ...) says nothing about the candidate: train again.
             if (ev && ev->status != "error") {
-                e.results[s] = from_record(*ev);
+                e.results[s] = result_of(*ev);
                 // Trained by this run before a crash, after its last saved state: still counts.
                 if (e.rung == 0 && ev->run == run_ && ev->status != "invalid") trained_.insert(e.target);
                 continue;

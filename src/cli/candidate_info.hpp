@@ -10,6 +10,7 @@ using driver::describe;
 using driver::find_candidate;
 using driver::make_evaluation;
 using driver::record_candidate;
+using driver::result_of;
 using driver::store_candidate;
 using driver::StoredCandidate;
 

@@ -73,17 +73,6 @@ double thread_cpu_seconds() {
     return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
-engine::EvalResult from_record(const db::EvaluationRecord& e) {
-    engine::EvalResult r;
-    r.status = engine::status_from_string(e.status);
-    r.val_acc = e.val_acc;
-    r.val_loss = e.val_loss;
-    r.train_loss = e.train_loss;
-    r.seconds = e.seconds;
-    r.message = e.message;
-    return r;
-}
-
 }  // namespace
 
 Reference parse_reference_csv(std::string_view text, const std::string& source) {
@@ -243,7 +232,7 @@ FidelityReport run_fidelity(const Reference& reference, const FidelityOptions& o
             if (store) {
                 auto e = store->find_evaluation(target[i], task.name, task.fidelity.key(), std::int64_t(f.seeds[s]));
                 if (e && e->status != "error") {
-                    f.results[s] = from_record(*e);
+                    f.results[s] = result_of(*e);
                     ++rep.reused;
                     continue;
                 }

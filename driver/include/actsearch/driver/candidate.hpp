@@ -42,4 +42,7 @@ std::optional<db::CandidateRecord> find_candidate(db::Store& store, const Candid
 db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const std::string& task,
                                      const std::string& fidelity, std::uint64_t seed, const engine::EvalResult& r);
 
+// The inverse of make_evaluation: a stored evaluation as the engine's result.
+engine::EvalResult result_of(const db::EvaluationRecord& e);
+
 }  // namespace actsearch::driver
