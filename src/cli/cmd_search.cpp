@@ -2,7 +2,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <memory>
-#include <optional>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -22,7 +21,6 @@ struct SearchOptions {
     SearchConfig config;
     std::string time_limit;
     std::int64_t resume = 0;
-    std::optional<int> promote;
 };
 
 extern "C" void on_stop_signal(int) {
@@ -36,7 +34,6 @@ int run(SearchOptions& o) {
     SearchConfig& c = o.config;
     if (!o.time_limit.empty()) c.time_limit = parse_duration(o.time_limit);
     if (o.resume > 0) c.resume = o.resume;
-    c.promote = o.promote;
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     mpi_start(nullptr, nullptr);
@@ -96,7 +93,7 @@ void add_search_command(CLI::App& app) {
                     "A rung of the fidelity ladder, TASK[:seeds=N,keep=F,steps=N,...]; repeat it, lowest first. The "
                     "first screens every candidate (--steps/--lr/... apply to it); keep=0.05 moves the best 5% up "
                     "as results arrive (ASHA), keep=5 the best 5 once the rung below is done (default 0.1)");
-    int_range(cmd->add_option("--promote", opts->promote,
+    int_range(cmd->add_option("--promote", c.promote,
                               "A two-rung ladder: re-evaluate the best K at higher fidelity (0: none; default 5 when "
                               "the screen is fmnist-mlp, else none)"),
               0, limits::kPromote);
