@@ -124,11 +124,14 @@ RungOptions parse_rung(const std::string& spec, const RungOptions& base) {
         else if (key == "wd") r.task.fidelity.wd = number(spec, key, value, 0.0, 1e6);
         else if (key == "clip") r.task.fidelity.clip = number(spec, key, value, 0.0, 1e9);
         else if (key == "recal") r.task.fidelity.recal = number(spec, key, value, 0, 1'000'000);
+        else if (key == "downsample") r.task.fidelity.downsample = number(spec, key, value, 1, 8);
+        else if (key == "val") r.task.fidelity.val = number(spec, key, value, 0, kMaxInt);
         else if (key == "schedule" && (value == "constant" || value == "cosine"))
             r.task.fidelity.schedule = value == "cosine" ? engine::Schedule::Cosine : engine::Schedule::Constant;
         else
-            throw UsageError(fmt::format("bad --rung '{}': unknown key or value '{}' (keys: seeds, keep, steps, width, "
-                                         "depth, lr, batch, schedule=constant|cosine, warmup, wd, clip, recal)", spec, kv));
+            throw UsageError(fmt::format("bad --rung '{}': unknown key or value '{}' (keys: seeds, keep, steps, "
+                                         "width, depth, lr, batch, schedule=constant|cosine, warmup, wd, clip, "
+                                         "recal, downsample, val)", spec, kv));
     }
     if (r.keep >= 1 && r.keep != std::floor(r.keep))
         throw UsageError(fmt::format("bad --rung '{}': keep is a fraction below 1 or a whole count", spec));
