@@ -165,7 +165,7 @@ void open(sqlite::Database& db, std::span<const Migration> steps) {
                                   "search`) to migrate it to version {}",
                                   db.path(), version, target));
     }
-    sqlite::Transaction tx(db);
+    Transaction tx(db);
     // Re-read under the write lock: another process may have migrated the file meanwhile.
     const int current = check_ownership(db, read_header(db), target);
     for (const Migration& step : steps) {

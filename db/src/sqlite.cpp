@@ -83,12 +83,6 @@ std::int64_t Database::query_int(const char* sql) {
     return row.next() ? row.get<std::int64_t>(0) : 0;
 }
 
-std::string Database::query_text(const char* sql) {
-    Statement s(*this, sql);
-    Row row = s.query();
-    return row.next() ? row.get<std::string>(0) : std::string();
-}
-
 Statement::Statement(Database& db, std::string_view sql) : db_(&db) {
     // PERSISTENT: these statements live as long as the store and are reused many times.
     if (sqlite3_prepare_v3(db.handle(), sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
@@ -158,19 +152,6 @@ std::string Statement::column_blob(int column) const {
     const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
     const int size = sqlite3_column_bytes(stmt_, column);
     return bytes ? std::string(bytes, static_cast<std::size_t>(size)) : std::string();
-}
-
-Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
-
-Transaction::~Transaction() {
-    // Errors are ignored: either the transaction was already rolled back by SQLite (e.g. on I/O error)
-    // or there is nothing better to do in a destructor.
-    if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
-}
-
-void Transaction::commit() {
-    db_.exec("COMMIT");
-    done_ = true;
 }
 
 }  // namespace actsearch::db::sqlite

@@ -1,5 +1,6 @@
-// A thin RAII layer over the SQLite C API, after SQLiteCpp (Database, Statement, Transaction) but only
-// what the store needs. Every failure becomes a one-line DbError naming the database file.
+// A thin RAII layer over the SQLite C API, after SQLiteCpp (Database, Statement; the transaction is
+// db::Transaction in store.hpp) but only what the store needs. Every failure becomes a one-line
+// DbError naming the database file.
 #pragma once
 
 #include <concepts>
@@ -44,7 +45,6 @@ public:
     void exec(const char* sql);
     // The first column of the first row of a parameterless query (PRAGMA user_version, COUNT(*)).
     std::int64_t query_int(const char* sql);
-    std::string query_text(const char* sql);
 
     bool read_only() const noexcept { return mode_ != OpenMode::ReadWriteCreate; }
     OpenMode mode() const noexcept { return mode_; }
@@ -174,21 +174,5 @@ int Statement::execute(const Args&... args) {
     }
     return changes();
 }
-
-// BEGIN IMMEDIATE ... COMMIT, rolled back by the destructor unless committed. IMMEDIATE takes the write
-// lock at once (waiting up to the busy timeout): a deferred transaction that reads and then writes can
-// fail with SQLITE_BUSY_SNAPSHOT, without waiting, when another writer committed in between.
-class Transaction {
-public:
-    explicit Transaction(Database& db);
-    ~Transaction();
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    void commit();
-
-private:
-    Database& db_;
-    bool done_ = false;
-};
 
 }  // namespace actsearch::db::sqlite

@@ -129,8 +129,6 @@ struct Store::Impl {
     Statement insert_evaluation, select_evaluations_of, select_evaluation;
     Statement select_leaderboard;
     Statement upsert_state, select_state;
-    int transaction_depth = 0;
-    bool rollback_only = false;   // an inner scope rolled back; the outer commit must not pretend
 
     Impl(const std::string& path, bool read_only)
         : db(path, read_only),
@@ -299,38 +297,25 @@ std::optional<EvaluationRecord> Store::find_evaluation(std::int64_t candidate, c
     return read_evaluation(row);
 }
 
-void Store::begin() {
-    if (impl_->transaction_depth++ == 0) {
-        try {
-            // IMMEDIATE: take the write lock now (waiting up to the busy timeout) rather than fail with
-            // SQLITE_BUSY_SNAPSHOT on the first write if another connection committed meanwhile.
-            impl_->db.exec("BEGIN IMMEDIATE");
-        } catch (...) {
-            impl_->transaction_depth = 0;
-            throw;
-        }
-        impl_->rollback_only = false;
-    }
+Transaction::Transaction(Store& store) : Transaction(store.impl_->db) {}
+
+Transaction::Transaction(sqlite::Database& db) : db_(db) {
+    if (!sqlite3_get_autocommit(db_.handle()))
+        throw DbError(fmt::format("{}: a transaction is already open on this connection", db_.path()));
+    db_.exec("BEGIN IMMEDIATE");
 }
 
-void Store::commit() {
-    if (impl_->transaction_depth == 0) throw DbError(fmt::format("{}: commit() without begin()", path()));
-    if (--impl_->transaction_depth > 0) return;
-    if (impl_->rollback_only) {
-        impl_->db.exec("ROLLBACK");
-        throw DbError(fmt::format("{}: transaction not committed: an inner scope rolled it back", path()));
-    }
-    impl_->db.exec("COMMIT");
+Transaction::~Transaction() {
+    // Errors are ignored: SQLite may already have rolled back on its own (e.g. after SQLITE_FULL), and
+    // there is nothing better to do in a destructor.
+    if (!done_ && !sqlite3_get_autocommit(db_.handle()))
+        sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-void Store::rollback() {
-    if (impl_->transaction_depth == 0) throw DbError(fmt::format("{}: rollback() without begin()", path()));
-    if (--impl_->transaction_depth > 0) {
-        impl_->rollback_only = true;
-        return;
-    }
-    // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL); then there is nothing to do.
-    if (!sqlite3_get_autocommit(impl_->db.handle())) impl_->db.exec("ROLLBACK");
+void Transaction::commit() {
+    if (done_) throw DbError(fmt::format("{}: transaction committed twice", db_.path()));
+    db_.exec("COMMIT");
+    done_ = true;
 }
 
 std::vector<LeaderboardRow> Store::leaderboard(const LeaderboardQuery& q) {

@@ -173,7 +173,7 @@ void run_eval(const EvalOptions& o) {
                                          {"seeds", o.seeds},
                                          {"seed", o.seed}});
         run.version = version();
-        store.begin();
+        db::Transaction tx(store);
         const std::int64_t run_id = store.create_run(run);
         // A functionally equal candidate stored earlier is this one's representative: results are shared.
         const StoredCandidate stored = store_candidate(store, cand);
@@ -181,7 +181,7 @@ void run_eval(const EvalOptions& o) {
             store.insert_evaluation(
                 make_evaluation(stored.target, run_id, task.name, task.fidelity.key(), r.seed, r.result));
         store.set_run_status(run_id, "finished");
-        store.commit();
+        tx.commit();
     }
 
     if (format == OutputFormat::Json)

@@ -34,7 +34,6 @@ int run(SearchOptions& o) {
     SearchConfig& c = o.config;
     if (!o.time_limit.empty()) c.time_limit = parse_duration(o.time_limit);
     if (o.resume > 0) c.resume = o.resume;
-    if (c.promote < 0) throw UsageError("--promote must not be negative");
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     mpi_start(nullptr, nullptr);
@@ -69,7 +68,6 @@ void add_search_command(CLI::App& app) {
     c.space = "paper-core1";
     c.strategy = "evolution";
     c.budget = 400;
-    c.promote = 5;
     c.promote_seeds = 2;
     CLI::App* cmd = app.add_subcommand(
         "search",
@@ -91,14 +89,25 @@ void add_search_command(CLI::App& app) {
     cmd->add_option("--seed", c.seed, "Search seed (also the first training seed)")->capture_default_str();
     int_range(cmd->add_option("--round", c.batch, "Candidates proposed per round (default: the strategy's batch, at least 2x threads)"),
               0, limits::kRound);
-    int_range(cmd->add_option("--promote", c.promote, "Re-evaluate the best K at higher fidelity (0: none)")
-                  ->capture_default_str(), 0, limits::kPromote);
+    cmd->add_option("--rung", c.rungs,
+                    "A rung of the fidelity ladder, TASK[:seeds=N,keep=F,steps=N,...]; repeat it, lowest first. The "
+                    "first screens every candidate (--steps/--lr/... apply to it); keep=0.05 moves the best 5% up "
+                    "as results arrive (ASHA), keep=5 the best 5 once the rung below is done (default 0.1)");
+    int_range(cmd->add_option("--promote", c.promote,
+                              "A two-rung ladder: re-evaluate the best K at higher fidelity (0: none; default 5 when "
+                              "the screen is fmnist-mlp, else none)"),
+              0, limits::kPromote);
     add_task_options(cmd, c.promote_task, "promote-", "fmnist-cnn");
     int_range(cmd->add_option("--promote-seeds", c.promote_seeds, "Seeds per promoted candidate")->capture_default_str(),
               1, limits::kSeeds);
-    int_range(cmd->add_option("--top", c.top, "Rows of the final leaderboard")->capture_default_str(), 0, limits::kTop);
+    int_range(cmd->add_option("--top", c.top, "Rows of each final leaderboard")->capture_default_str(), 0, limits::kTop);
     cmd->add_flag("--quiet", c.quiet, "No progress or summary");
-    cmd->callback([opts] {
+    cmd->callback([opts, cmd] {
+        SearchConfig& c = opts->config;
+        c.task_given = cmd->count("--task") > 0;
+        for (const CLI::Option* o : cmd->get_options())
+            if (o->get_name() != "--promote" && o->get_name().rfind("--promote-", 0) == 0 && o->count() > 0)
+                c.promote_options_given = true;
         const int status = run(*opts);
         if (status != 0) throw ReportedError(status);
     });

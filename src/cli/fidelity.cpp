@@ -73,17 +73,6 @@ double thread_cpu_seconds() {
     return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
-engine::EvalResult from_record(const db::EvaluationRecord& e) {
-    engine::EvalResult r;
-    r.status = engine::status_from_string(e.status);
-    r.val_acc = e.val_acc;
-    r.val_loss = e.val_loss;
-    r.train_loss = e.train_loss;
-    r.seconds = e.seconds;
-    r.message = e.message;
-    return r;
-}
-
 }  // namespace
 
 Reference parse_reference_csv(std::string_view text, const std::string& source) {
@@ -228,14 +217,14 @@ FidelityReport run_fidelity(const Reference& reference, const FidelityOptions& o
                                          {"seed", o.seed}, {"reference", reference.source}}
                               .dump();
         run.version = version();
-        store->begin();
+        db::Transaction tx(*store);
         run_id = store->create_run(run);
         for (std::size_t i = 0; i < infos.size(); ++i) {
             const StoredCandidate sc = store_candidate(*store, infos[i]);
             target[i] = sc.target;
             target_expr[i] = sc.target_expr;
         }
-        store->commit();
+        tx.commit();
     }
     for (std::size_t i = 0; i < infos.size(); ++i)
         for (std::size_t s = 0; s < std::size_t(o.seeds); ++s) {
@@ -243,7 +232,7 @@ FidelityReport run_fidelity(const Reference& reference, const FidelityOptions& o
             if (store) {
                 auto e = store->find_evaluation(target[i], task.name, task.fidelity.key(), std::int64_t(f.seeds[s]));
                 if (e && e->status != "error") {
-                    f.results[s] = from_record(*e);
+                    f.results[s] = result_of(*e);
                     ++rep.reused;
                     continue;
                 }

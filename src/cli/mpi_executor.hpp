@@ -7,9 +7,15 @@
 #include <memory>
 #include <vector>
 
-#include "executor.hpp"
+#include "actsearch/driver/executor.hpp"
 
 namespace actsearch::cli {
+
+using driver::Executor;
+using driver::Job;
+using driver::ResultFn;
+using driver::ScoreFn;
+using driver::StopFn;
 
 // MPI_Init when launched by mpirun (and built with MPI); returns true when this process is one of
 // several ranks. Safe to call when MPI is absent: returns false.

@@ -1,22 +1,35 @@
-// The search loop: propose -> describe (canonical form, fingerprint) -> reuse stored or equivalent
-// results -> train the rest in parallel -> store each result at once -> feed rewards back in proposal
-// order -> save the strategy's state. Resuming = loading that state and re-proposing: whatever was
-// stored is answered from the database without training.
+// `actsearch search` between its options and the search loop (driver/): the rungs of the fidelity
+// ladder from --rung / --promote / the default, their scorers (a proxy task trained by the engine, or a
+// table task), the executor (threads or MPI ranks), the progress line and the final leaderboards.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "task_options.hpp"
 
 namespace actsearch::cli {
 
+// One rung as the command line gives it.
+struct RungOptions {
+    TaskOptions task;
+    int seeds = 1;
+    double keep = 0;   // fraction (ASHA) or count; 0 for the screen
+};
+
+// "TASK[:key=value,...]" with keys seeds, keep and the fidelity's steps, width, depth, lr, batch,
+// schedule, warmup, wd, clip, recal, downsample, val, e.g.
+// "fmnist-cnn:seeds=3,keep=0.05" or "table:runs.db:keep=5". `base` supplies the fields not given
+// (the --steps/--lr/... overrides for the first rung). UsageError on anything else.
+RungOptions parse_rung(const std::string& spec, const RungOptions& base = {});
+
 struct SearchConfig {
     std::string space = "paper-core1";
     std::string strategy = "evolution";
-    TaskOptions task;                    // task.task may be "table:FILE.db"
+    TaskOptions task;                    // the screen; task.task may be "table:FILE.db"
     std::int64_t budget = 0;             // trained candidates; 0 = unlimited (until exhausted / time)
     double time_limit = 0;               // seconds; 0 = none
     int seeds = 1;
@@ -26,12 +39,21 @@ struct SearchConfig {
     bool new_run = false;                // do not resume a matching run
     std::uint64_t seed = 0;
     std::size_t batch = 0;               // candidates proposed per round; 0 = strategy default
-    int promote = 0;
+    // The ladder: --rung specs (the first replaces --task and --seeds), or else a screen plus an optional
+    // promotion of the best `promote` to promote_task. Without either, a screen on fmnist-mlp (the default
+    // task) promotes its best 5 to fmnist-cnn (2 seeds); any other screen promotes nothing.
+    std::vector<std::string> rungs;
+    std::optional<int> promote;          // set: the user asked (0: no promotion)
+    bool promote_options_given = false;  // --promote-task, --promote-seeds, ... given
     TaskOptions promote_task;
     int promote_seeds = 2;
-    int top = 10;                        // rows in the final leaderboard
+    bool task_given = false;             // --task given
+    int top = 10;                        // rows in the final leaderboards
     bool quiet = false;
 };
+
+// The ladder this configuration runs (UsageError for conflicting or bad options).
+std::vector<RungOptions> ladder_of(const SearchConfig& config);
 
 // Runs (or resumes) a search; returns the process exit status (0 finished, 130 interrupted).
 // Throws UsageError / std::runtime_error like the other commands.

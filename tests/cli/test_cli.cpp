@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <dirent.h>
 #include <fstream>
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "actsearch/db/store.hpp"
 #include "process.hpp"
@@ -44,6 +46,36 @@ std::vector<std::string> search_args(const fs::path& space, const fs::path& db, 
         a.push_back(std::to_string(budget));
     }
     return a;
+}
+
+// A ladder on the synthetic task: screen every candidate with one seed (4000 steps, slow enough to be
+// killed halfway), then the ladder's rungs, e.g. "synthetic:seeds=2,steps=50,keep=3".
+std::vector<std::string> ladder_args(const fs::path& space, const fs::path& db, const std::string& strategy, int budget,
+                                     const std::vector<std::string>& upper_rungs) {
+    std::vector<std::string> a{"search", "--space", space.string(), "--strategy", strategy, "--steps", "4000",
+                               "--db", db.string(), "--threads", "2", "--seed", "7", "--budget",
+                               std::to_string(budget), "--rung", "synthetic"};
+    for (const auto& r : upper_rungs) {
+        a.push_back("--rung");
+        a.push_back(r);
+    }
+    return a;
+}
+
+// The run's results on every rung, evaluation by evaluation: (expression, fidelity, seed) -> (status,
+// score). Not means: SQLite's AVG sums in storage order, which a resumed or MPI run may change.
+std::map<std::tuple<std::string, std::string, std::int64_t>, std::pair<std::string, double>> rung_scores(
+    const fs::path& db) {
+    db::Store store(db.string(), /*read_only=*/true);
+    db::LeaderboardQuery q;
+    q.run = 1;
+    q.top = 0;
+    q.min_seeds = 0;
+    std::map<std::tuple<std::string, std::string, std::int64_t>, std::pair<std::string, double>> out;
+    for (const auto& row : store.leaderboard(q))
+        for (const auto& e : store.evaluations_of(row.candidate))
+            out[{row.expr, e.fidelity, e.seed}] = {e.status, std::isnan(e.val_acc) ? -1.0 : e.val_acc};
+    return out;
 }
 
 // The run's leaderboard as expression -> mean: what a researcher would compare.
@@ -331,9 +363,9 @@ TEST(Cli, StoredErrorsAreRetried) {
         e.seed = 7;
         e.status = "error";
         e.message = "simulated read failure";
-        store.begin();
+        db::Transaction tx(store);
         ASSERT_FALSE(store.insert_evaluation(e));   // an ok row is never overwritten
-        store.commit();
+        tx.commit();
     }
     // Make a candidate whose only evaluation is an error: a fresh database, one error row.
     const fs::path db2 = dir.path() / "err2.db";
@@ -399,6 +431,72 @@ TEST_P(KillResume, SigkillThenSameCommandAgain) {
 
 INSTANTIATE_TEST_SUITE_P(Strategies, KillResume, ::testing::Values("exhaustive", "random", "evolution", "rl", "surrogate"));
 
+// The same for a fidelity ladder: the resumed run promotes exactly what an uninterrupted one promotes.
+// Killed during the screen; with an asynchronous rung (keep=0.2) that is also during promotions.
+class KillResumeLadder : public ::testing::TestWithParam<std::vector<std::string>> {};
+
+TEST_P(KillResumeLadder, SigkillThenSameCommandAgain) {
+    TempDir dir;
+    const fs::path space = write_tiny_space(dir.path());
+    const fs::path ref_db = dir.path() / "ref.db", db = dir.path() / "killed.db";
+    auto ref = run_binary(ladder_args(space, ref_db, "evolution", 30, GetParam()), dir.path());
+    ASSERT_EQ(ref.status, 0) << ref.err;
+    EXPECT_NE(ref.out.find("rung 2 of"), std::string::npos) << ref.out;
+    {
+        Child child(binary_argv(ladder_args(space, db, "evolution", 30, GetParam())), dir.path());
+        ASSERT_TRUE(wait_for_evaluations(db, 10, 120s));
+        child.signal(SIGKILL);
+        auto k = child.wait(30s);
+        ASSERT_EQ(k.status, 128 + SIGKILL);
+    }
+    auto resumed = run_binary(ladder_args(space, db, "evolution", 30, GetParam()), dir.path());
+    ASSERT_EQ(resumed.status, 0) << resumed.err;
+    EXPECT_NE(resumed.err.find("resuming run"), std::string::npos) << resumed.err;
+    db::Store store(db.string(), true);
+    EXPECT_TRUE(store.integrity_ok());
+    ASSERT_EQ(store.list_runs().size(), 1u);
+    EXPECT_EQ(store.list_runs()[0].status, "finished");
+    const auto expected = rung_scores(ref_db);
+    EXPECT_EQ(rung_scores(db), expected);
+    EXPECT_EQ(evaluation_count(db), evaluation_count(ref_db));
+    // Both upper rungs were reached: some candidate has results at steps=50.
+    EXPECT_TRUE(std::any_of(expected.begin(), expected.end(),
+                            [](const auto& kv) { return std::get<1>(kv.first).find("steps=50 ") == 0; }));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ladders, KillResumeLadder,
+    ::testing::Values(std::vector<std::string>{"synthetic:seeds=2,steps=50,keep=3"},
+                      std::vector<std::string>{"synthetic:seeds=2,steps=50,keep=0.2", "synthetic:seeds=3,steps=80,keep=2"}));
+
+// Promotion only where asked: a synthetic search does not go on to the CNN.
+TEST(Cli, SearchOnAnotherTaskPromotesNothingByDefault) {
+    TempDir dir;
+    const fs::path space = write_tiny_space(dir.path());
+    const fs::path db = dir.path() / "p.db";
+    auto args = search_args(space, db, "exhaustive", 5);
+    args.erase(std::find(args.begin(), args.end(), "--promote"), std::find(args.begin(), args.end(), "--promote") + 2);
+    auto r = run_binary(args, dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out.find("rung 2"), std::string::npos) << r.out;
+    db::Store store(db.string(), true);
+    for (const auto& row : store.leaderboard(db::LeaderboardQuery{})) EXPECT_EQ(row.task, "synthetic");
+    // Conflicting or malformed ladders are bad input.
+    for (const std::vector<std::string>& bad :
+         {std::vector<std::string>{"--rung", "synthetic", "--task", "synthetic"},
+          std::vector<std::string>{"--rung", "synthetic", "--promote", "3"},
+          std::vector<std::string>{"--rung", "synthetic:keep=0.5"},
+          std::vector<std::string>{"--rung", "synthetic", "--rung", "synthetic:keep=2.5"},
+          std::vector<std::string>{"--rung", "synthetic", "--rung", "synthetic:seeds=x"},
+          std::vector<std::string>{"--rung", "synthetic", "--rung", "synthetic:speed=3"}}) {
+        std::vector<std::string> a{"search", "--space", space.string(), "--db", db.string()};
+        a.insert(a.end(), bad.begin(), bad.end());
+        auto b = run_binary(a, dir.path());
+        EXPECT_EQ(b.status, 2) << bad.back() << ": " << b.err;
+        EXPECT_NE(b.err.find("error: "), std::string::npos) << b.err;
+    }
+}
+
 TEST(Cli, SigintMarksInterruptedAndResumes) {
     TempDir dir;
     const fs::path space = write_tiny_space(dir.path());
@@ -437,6 +535,23 @@ TEST(Mpi, ThreeRanksGiveTheSameResultsAsOneProcess) {
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_EQ(scores(mpi_db), scores(ref_db));
     EXPECT_FALSE(scores(mpi_db).empty());
+}
+
+TEST(Mpi, ALadderOverThreeRanksEqualsOneProcess) {
+    TempDir dir;
+    const fs::path space = write_tiny_space(dir.path());
+    const fs::path ref_db = dir.path() / "ref.db", mpi_db = dir.path() / "mpi.db";
+    const std::vector<std::string> rungs{"synthetic:seeds=2,steps=50,keep=0.2", "synthetic:seeds=3,steps=80,keep=2"};
+    auto ref = run_binary(ladder_args(space, ref_db, "evolution", 30, rungs), dir.path());
+    ASSERT_EQ(ref.status, 0) << ref.err;
+    Child c(mpirun(3, ladder_args(space, mpi_db, "evolution", 30, rungs)), dir.path(),
+            {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OMPI_MCA_rmaps_base_oversubscribe=1"});
+    auto r = c.wait(300s);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    const auto expected = rung_scores(ref_db);
+    EXPECT_EQ(rung_scores(mpi_db), expected);
+    EXPECT_TRUE(std::any_of(expected.begin(), expected.end(),
+                            [](const auto& kv) { return std::get<1>(kv.first).find("steps=80 ") == 0; }));
 }
 
 // The pid of the MPI rank `rank` whose environment carries `marker` (set for this test's mpirun only).

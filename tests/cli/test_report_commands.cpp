@@ -166,7 +166,7 @@ protected:
         max_tanh = record(store, "max(x, tanh(x))");   // a comma in the expression: CSV must quote it
         exploding = record(store, "exp(exp(x))");
 
-        store.begin();
+        db::Transaction tx(store);
         for (auto [seed, acc] : {std::pair{1, 0.861}, {2, 0.865}, {3, 0.869}}) score(store, swish, run_random, seed, acc);
         for (auto [seed, acc] : {std::pair{1, 0.858}, {2, 0.860}, {3, 0.862}}) score(store, swish_beta, run_rl, seed, acc);
         for (auto [seed, acc] : {std::pair{1, 0.850}, {2, 0.846}, {3, 0.854}}) score(store, relu, run_random, seed, acc);
@@ -177,7 +177,7 @@ protected:
         score(store, exploding, run_rl, 1, 0.0, "diverged");
         score(store, exploding, run_rl, 2, 0.0, "diverged");
         score(store, relu, run_rl, 1, 0.905, "ok", kCnn);
-        store.commit();
+        tx.commit();
         store.set_run_status(run_random, "finished");
         store.set_run_status(run_rl, "interrupted");
     }

@@ -27,7 +27,7 @@ constexpr int kCandidates = 50;
     try {
         Store store(path);
         for (int b = 0; b < kBatches; ++b) {
-            WriteBatch batch(store);
+            Transaction batch(store);
             for (int i = 0; i < kBatchSize; ++i) {
                 const int n = b * kBatchSize + i;
                 store.insert_evaluation(make_evaluation(1 + n % kCandidates, run, n / kCandidates, 0.5 + 1e-4 * n));
@@ -111,7 +111,7 @@ TEST(Concurrency, TwoWriterProcessesBothSucceed) {
                     if (i % 3 == 0) {
                         store.insert_evaluation(make_evaluation(1 + n % kCandidates, run, n, 0.5));
                     } else {
-                        WriteBatch batch(store);
+                        Transaction batch(store);
                         store.insert_evaluation(make_evaluation(1 + n % kCandidates, run, n, 0.5));
                         batch.commit();
                     }

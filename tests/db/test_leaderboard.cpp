@@ -84,7 +84,7 @@ TEST_F(Leaderboard, AgreesWithAReferenceComputation) {
     std::mt19937 rng(99);
     std::uniform_real_distribution<double> acc(0.5, 0.95);
     std::map<std::int64_t, std::vector<double>> scores;
-    store.begin();
+    Transaction tx(store);
     for (int i = 0; i < 40; ++i) {
         const std::int64_t c = add(fmt::format("f{}(x)", i), 100 + i);
         const int seeds = 1 + i % 5;
@@ -94,7 +94,7 @@ TEST_F(Leaderboard, AgreesWithAReferenceComputation) {
             eval(c, s % 2 ? run1 : run2, s, v);
         }
     }
-    store.commit();
+    tx.commit();
 
     LeaderboardQuery all;
     all.top = 0;

@@ -106,7 +106,7 @@ TEST(Schema, TruncatedDatabaseGivesDbErrorNotACrash) {
     {
         Store store(path);
         const std::int64_t run = store.create_run(make_run());
-        WriteBatch batch(store);
+        Transaction batch(store);
         for (int i = 0; i < 300; ++i) {
             const std::int64_t c = store.upsert_candidate(make_candidate(fmt::format("relu(x) + {}", i), i));
             for (int seed = 1; seed <= 3; ++seed) store.insert_evaluation(make_evaluation(c, run, seed, 0.5 + i * 1e-3));

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <stdexcept>
 
 #include <gtest/gtest.h>
 
@@ -323,41 +324,41 @@ TEST(Store, TransactionsGroupAndRollBack) {
     const std::int64_t run = store.create_run(make_run());
     const std::int64_t cand = store.upsert_candidate(make_candidate("relu(x)", 1));
 
-    store.begin();
-    store.begin();   // nested: flattened
-    store.insert_evaluation(make_evaluation(cand, run, 1, 0.8));
-    store.commit();
     {
-        Store reader(path, /*read_only=*/true);
-        EXPECT_TRUE(reader.evaluations_of(cand).empty()) << "inner commit must not commit";
+        Transaction tx(store);
+        store.insert_evaluation(make_evaluation(cand, run, 1, 0.8));
+        {
+            Store reader(path, /*read_only=*/true);
+            EXPECT_TRUE(reader.evaluations_of(cand).empty()) << "nothing is visible before commit";
+        }
+        EXPECT_THROW(Transaction inner(store), DbError) << "transactions do not nest";
+        tx.commit();
+        EXPECT_THROW(tx.commit(), DbError);   // twice
     }
-    store.commit();
     EXPECT_EQ(Store(path, true).evaluations_of(cand).size(), 1u);
 
     {
-        WriteBatch batch(store);
+        Transaction tx(store);
         store.insert_evaluation(make_evaluation(cand, run, 2, 0.8));
         // no commit: rolled back by the destructor
     }
     EXPECT_EQ(store.evaluations_of(cand).size(), 1u);
 
-    {
-        WriteBatch batch(store);
+    try {
+        Transaction tx(store);
         store.insert_evaluation(make_evaluation(cand, run, 3, 0.8));
-        batch.commit();
+        throw std::runtime_error("failure between the writes");
+    } catch (const std::runtime_error&) {
+    }
+    EXPECT_EQ(store.evaluations_of(cand).size(), 1u) << "an exception rolls back";
+
+    {
+        Transaction tx(store);
+        store.insert_evaluation(make_evaluation(cand, run, 4, 0.8));
+        tx.commit();
     }
     EXPECT_EQ(store.evaluations_of(cand).size(), 2u);
 
-    // An inner rollback dooms the outer transaction.
-    store.begin();
-    store.insert_evaluation(make_evaluation(cand, run, 4, 0.8));
-    store.begin();
-    store.rollback();
-    EXPECT_THROW(store.commit(), DbError);
-    EXPECT_EQ(store.evaluations_of(cand).size(), 2u);
-
-    EXPECT_THROW(store.commit(), DbError);     // no begin
-    EXPECT_THROW(store.rollback(), DbError);   // no begin
     store.insert_evaluation(make_evaluation(cand, run, 5, 0.8));   // autocommit works again
     EXPECT_EQ(Store(path, true).evaluations_of(cand).size(), 3u);
 }

@@ -2,8 +2,8 @@
 // rank 0), any number of readers. db knows nothing of grammar, engine or search: it stores text, hashes
 // and numbers. Schema, view and example queries: db/SCHEMA.md.
 //
-// A Store is one connection: use it from one thread at a time (SQLite serialises calls, but begin/commit
-// nesting is per Store).
+// A Store is one connection: use it from one thread at a time (SQLite serialises calls, but an open
+// Transaction belongs to the connection).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,8 @@
 #include <vector>
 
 namespace actsearch::db {
+
+namespace sqlite { class Database; }
 
 struct DbError : std::runtime_error { using std::runtime_error::runtime_error; };
 // The file cannot be used as given (permissions: the file, its folder, or -wal/-shm files another user
@@ -125,13 +127,6 @@ public:
     std::optional<EvaluationRecord> find_evaluation(std::int64_t candidate, const std::string& task,
                                                     const std::string& fidelity, std::int64_t seed);
 
-    // Groups writes: inside a transaction each insert does not fsync. Nested calls are flattened: only
-    // the outermost commit() commits. rollback() abandons the whole transaction; if it was nested, the
-    // outermost commit() then throws DbError instead of committing. Prefer WriteBatch.
-    void begin();
-    void commit();
-    void rollback();
-
     std::vector<LeaderboardRow> leaderboard(const LeaderboardQuery& q);
 
     // Opaque strategy state (controller weights, population) per run, replaced on each save.
@@ -144,32 +139,28 @@ public:
     const std::string& path() const noexcept;
 
 private:
+    friend class Transaction;
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 
-// begin() on construction, rollback() on destruction unless commit() was called: an exception between
-// the two leaves the database as it was.
-class WriteBatch {
+// Groups writes (inside a transaction each insert does not sync) and makes them all-or-nothing:
+// BEGIN IMMEDIATE on construction, COMMIT on commit(), ROLLBACK on destruction unless committed, so an
+// exception in between leaves the database as it was. IMMEDIATE takes the write lock at once (waiting up
+// to the busy timeout): a deferred transaction that reads and then writes can fail with
+// SQLITE_BUSY_SNAPSHOT, without waiting, when another writer committed in between. Transactions do not
+// nest: opening a second one on the same connection throws DbError.
+class Transaction {
 public:
-    explicit WriteBatch(Store& store) : store_(store) { store_.begin(); }
-    ~WriteBatch() {
-        if (!done_) {
-            try {
-                store_.rollback();
-            } catch (...) {   // a destructor must not throw; SQLite rolls back a failed transaction itself
-            }
-        }
-    }
-    WriteBatch(const WriteBatch&) = delete;
-    WriteBatch& operator=(const WriteBatch&) = delete;
-    void commit() {
-        done_ = true;
-        store_.commit();
-    }
+    explicit Transaction(Store& store);
+    explicit Transaction(sqlite::Database& db);   // db's own use (schema migrations)
+    ~Transaction();
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    void commit();
 
 private:
-    Store& store_;
+    sqlite::Database& db_;
     bool done_ = false;
 };
 

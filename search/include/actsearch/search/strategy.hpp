@@ -1,5 +1,5 @@
 // Search strategies propose candidates of a Space and learn from their rewards (ask / tell). They know
-// nothing of training or storage: the driver (src/cli/search_driver.cpp) evaluates, deduplicates by
+// nothing of training or storage: the search loop (driver/) evaluates, deduplicates by
 // fingerprint, stores, and feeds rewards back in proposal order, which keeps runs deterministic.
 #pragma once
 

@@ -1,4 +1,5 @@
-// Where evaluations run: in this process on an OpenMP pool, or on MPI worker ranks. The search driver
+// Where evaluations run: in this process on an OpenMP pool (here), or on MPI worker ranks (src/cli/
+// mpi_executor.cpp). The search loop
 // hands a batch of jobs to an Executor and gets each result back as soon as it is done (the calls are
 // serialised), so it can be stored at once: a killed search loses only what was still training.
 #pragma once
@@ -12,13 +13,13 @@
 #include "actsearch/engine/evaluate.hpp"
 #include "actsearch/grammar/expr.hpp"
 
-namespace actsearch::cli {
+namespace actsearch::driver {
 
 struct Job {
     std::size_t id = 0;        // the driver's index, returned with the result
     std::string expr;          // canonical infix text: all a remote rank needs besides the task
     std::uint64_t seed = 0;
-    int task = 0;              // which ScoreFn of the executor's list (0 = screening, 1 = promotion)
+    int task = 0;              // which ScoreFn of the executor's list: the rung (0 = screening)
 };
 
 // Scores one job. The engine's evaluate() for a proxy task; a database lookup for table:FILE.db.
@@ -40,4 +41,4 @@ public:
 // `threads` candidates at once, one thread each.
 std::unique_ptr<Executor> make_local_executor(std::vector<ScoreFn> scorers, int threads);
 
-}  // namespace actsearch::cli
+}  // namespace actsearch::driver

@@ -1,8 +1,8 @@
-#include "candidate_info.hpp"
+#include "actsearch/driver/candidate.hpp"
 
 #include "actsearch/grammar/print.hpp"
 
-namespace actsearch::cli {
+namespace actsearch::driver {
 
 CandidateInfo describe(const Expr& e) {
     CandidateInfo c;
@@ -63,4 +63,15 @@ db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, c
     return e;
 }
 
-}  // namespace actsearch::cli
+engine::EvalResult result_of(const db::EvaluationRecord& e) {
+    engine::EvalResult r;
+    r.status = engine::status_from_string(e.status);
+    r.val_acc = e.val_acc;
+    r.val_loss = e.val_loss;
+    r.train_loss = e.train_loss;
+    r.seconds = e.seconds;
+    r.message = e.message;
+    return r;
+}
+
+}  // namespace actsearch::driver

@@ -4,9 +4,9 @@
 #include <exception>
 #include <mutex>
 
-#include "executor.hpp"
+#include "actsearch/driver/executor.hpp"
 
-namespace actsearch::cli {
+namespace actsearch::driver {
 namespace {
 
 class LocalExecutor final : public Executor {
@@ -51,4 +51,4 @@ std::unique_ptr<Executor> make_local_executor(std::vector<ScoreFn> scorers, int 
     return std::make_unique<LocalExecutor>(std::move(scorers), threads);
 }
 
-}  // namespace actsearch::cli
+}  // namespace actsearch::driver

@@ -1,0 +1,183 @@
+// The search loop, one round at a time:
+//   propose    the strategy proposes a round of choices (while the screen is open);
+//   resolve    each is built, canonicalised and fingerprinted; the database answers what it already
+//              knows (the candidate's or a functionally equivalent candidate's results), the rest become
+//              jobs, together with the candidates the ladder has admitted to a higher rung;
+//   train      the executor runs the jobs (threads or MPI ranks), each result is stored at once;
+//   observe    rewards go back to the strategy in proposal order, then to the ladder (rung 0 in proposal
+//              order, higher rungs in order of admission), which decides the promotions (ladder.hpp);
+//   checkpoint the strategy's and the loop's state are saved in one transaction;
+//   promote    once the screen is closed (space exhausted or budget spent), the count rungs take the
+//              best of the rung below; rounds continue until nothing is pending.
+// Resuming = loading the saved state and re-proposing: whatever was stored is answered from the
+// database without training, and every decision is made in a fixed order, so a resumed (or MPI) run
+// ends with exactly the results of an uninterrupted single-process one.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "actsearch/db/store.hpp"
+#include "actsearch/driver/candidate.hpp"
+#include "actsearch/driver/executor.hpp"
+#include "actsearch/driver/ladder.hpp"
+#include "actsearch/grammar/space.hpp"
+#include "actsearch/search/strategy.hpp"
+
+namespace actsearch::driver {
+
+// Bad input found by the loop (an unknown run to resume, a run of another configuration): the command
+// line reports it as a usage error.
+struct SearchInputError : std::runtime_error { using std::runtime_error::runtime_error; };
+
+// What a rung evaluates: stored as evaluations.task / evaluations.fidelity.
+struct Scorer {
+    std::string task;
+    std::string fidelity;
+    ScoreFn score;
+};
+
+struct Rung {
+    Scorer scorer;
+    RungRule rule;
+};
+
+std::vector<RungRule> rules_of(const std::vector<Rung>& rungs);
+// One score function per rung, in order: what an executor needs (Job::task is the rung).
+std::vector<ScoreFn> scorers_of(const std::vector<Rung>& rungs);
+
+struct SearchSpec {
+    std::string space;                    // as given: the run's key and record
+    std::string strategy;
+    std::uint64_t seed = 0;               // search seed; training seeds are seed, seed + 1, ...
+    std::size_t batch = 0;                // --round as given (0: the strategy's default): part of the key
+    std::size_t round = 16;               // candidates proposed per round
+    std::int64_t budget = 0;              // candidates trained on rung 0; 0 = no limit
+    double time_limit = 0;                // seconds; 0 = none
+    std::optional<std::int64_t> resume;   // this run id
+    bool new_run = false;                 // do not resume a run of the same configuration
+    std::vector<Rung> rungs;              // rungs[0] screens every candidate
+    std::string version;                  // recorded with a new run
+};
+
+// The run key: the configuration a run is found again by ("the same command again resumes"). Exactly
+// the bytes of earlier versions for a screen-only or count-promotion search (their databases resume);
+// a ladder with more than two rungs or an asynchronous rung adds its rungs.
+std::string run_key(const SearchSpec& spec);
+
+struct RungProgress {
+    std::string task;
+    std::size_t finished = 0;        // candidates that finished the rung in this run
+    std::size_t pending = 0;         // admitted, not finished
+    std::size_t jobs = 0;            // evaluations trained this session
+    double job_seconds = 0;          // their total seconds
+};
+
+struct Progress {
+    std::int64_t run = 0;
+    std::size_t trained = 0;         // candidates trained on rung 0 by the run (the budget counts them)
+    std::int64_t budget = 0;
+    std::size_t trained_now = 0;     // evaluations (any rung) trained this session
+    std::size_t reused = 0, invalid = 0, rounds = 0;
+    double best = 0;                 // best rung-0 reward so far
+    std::string best_expr;
+    double elapsed = 0;
+    std::vector<RungProgress> rungs;
+    // Seconds until the whole ladder is done: every rung's expected remaining evaluations at its measured
+    // cost per evaluation, over the executor's slots; capped by the time limit. Unknown (nullopt) without
+    // a budget or time limit; `eta_partial`: a rung still to come has no measured cost (the estimate
+    // leaves it out).
+    std::optional<double> eta;
+    bool eta_partial = false;
+};
+
+class Listener {
+public:
+    virtual ~Listener() = default;
+    virtual void message(const std::string& /*line*/) {}
+    // force: a round ended (else: one result arrived; the listener may throttle).
+    virtual void progress(const Progress& /*p*/, bool /*force*/) {}
+};
+
+struct Outcome {
+    std::int64_t run = 0;
+    bool resumed = false;
+    bool interrupted = false;   // stopped by the stop function (not by the time limit)
+    bool exhausted = false;     // the strategy ran out of candidates
+    Progress progress;
+};
+
+class SearchLoop {
+public:
+    // Everything is borrowed and must outlive the loop. `stop` is polled between jobs (Ctrl-C).
+    SearchLoop(const Space& space, search::Strategy& strategy, db::Store& store, Executor& executor,
+               SearchSpec spec, StopFn stop = {}, Listener* listener = nullptr);
+
+    // The whole search: open, then rounds until the ladder is done, the time is up or stop is asked;
+    // marks the run finished or interrupted.
+    Outcome run();
+
+    // --- The steps, public for tests. ---
+    struct Entry {                          // one candidate to score on one rung in this round
+        std::size_t rung = 0;
+        std::int64_t candidate = 0;         // its own row (rung 0), or the target
+        std::int64_t target = 0;            // the row whose results count
+        std::string expr;                   // the target's canonical text
+        std::optional<search::Choice> choice;   // rung 0: the proposal
+        bool valid = true;
+        bool skipped = false;               // over budget: not evaluated this round
+        std::vector<std::optional<engine::EvalResult>> results;   // per seed
+    };
+    struct Round {
+        std::vector<Entry> entries;         // proposals in order, then promotions in order of admission
+        std::vector<Job> jobs;
+        std::vector<std::vector<std::pair<std::size_t, std::size_t>>> job_slots;   // job -> (entry, seed)s
+    };
+    enum class Observed { Complete, OverBudget, Stopped };
+
+    std::int64_t open();                                           // create or resume the run
+    std::vector<search::Choice> propose();                         // empty: screen closed or exhausted
+    Round resolve(const std::vector<search::Choice>& choices);     // + the ladder's pending promotions
+    void train(Round& round);
+    Observed observe(const Round& round);
+    void checkpoint(bool with_strategy = true);
+
+    const Ladder& ladder() const noexcept { return ladder_; }
+    const std::set<std::int64_t>& trained() const noexcept { return trained_; }
+    Progress progress() const;
+    static double reward(const Entry& e);   // mean over seeds; a seed that did not train counts 0
+
+private:
+    bool out_of_time() const;
+    bool stopping() const;
+    std::int64_t budget_left() const;
+    std::uint64_t seed_of(int s) const { return spec_.seed + static_cast<std::uint64_t>(s); }
+    void load_driver_state(const std::string& blob);
+
+    const Space& space_;
+    search::Strategy& strategy_;
+    db::Store& store_;
+    Executor& executor_;
+    SearchSpec spec_;
+    StopFn stop_;
+    Listener* listener_;
+    Ladder ladder_;
+    std::int64_t run_ = 0;
+    std::set<std::int64_t> trained_;
+    bool resumed_ = false, exhausted_ = false;
+    std::size_t reused_ = 0, invalid_ = 0, rounds_ = 0, trained_now_ = 0;
+    double best_ = -1;
+    std::string best_expr_;
+    std::vector<std::size_t> rung_jobs_;
+    std::vector<double> rung_seconds_;
+    double start_ = 0;
+};
+
+}  // namespace actsearch::driver
