@@ -13,6 +13,9 @@
 
 namespace actsearch::cli {
 
+// The first rung of the default search: the screen measured by `actsearch fidelity`.
+inline constexpr const char* kDefaultScreen = "fmnist-cnn14";
+
 // One rung as the command line gives it.
 struct RungOptions {
     TaskOptions task;
@@ -40,8 +43,10 @@ struct SearchConfig {
     std::uint64_t seed = 0;
     std::size_t batch = 0;               // candidates proposed per round; 0 = strategy default
     // The ladder: --rung specs (the first replaces --task and --seeds), or else a screen plus an optional
-    // promotion of the best `promote` to promote_task. Without either, a screen on fmnist-mlp (the default
-    // task) promotes its best 5 to fmnist-cnn (2 seeds); any other screen promotes nothing.
+    // promotion of the best `promote` to promote_task. With none of --rung, --task and --promote*, the
+    // default ladder: kDefaultScreen, then fmnist-cnn with 2 seeds for the best 5% (ASHA), then the best
+    // 5 of those with 5 seeds. An explicit --task fmnist-mlp promotes its best 5 to fmnist-cnn (2
+    // seeds), as version 0.1's default did; any other screen promotes nothing unless asked.
     std::vector<std::string> rungs;
     std::optional<int> promote;          // set: the user asked (0: no promotion)
     bool promote_options_given = false;  // --promote-task, --promote-seeds, ... given
