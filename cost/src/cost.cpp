@@ -38,10 +38,24 @@ double thread_seconds() {
     return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
-// The probe of one primitive: op(x), or op(x, x) for a binary one.
+// Probes hold kProbeDepth applications of one primitive, so that its marginal cost shows even where a
+// single cheap operation hides behind the memory traffic of the pass: a unary op as the sum
+// op(x) + op(x) + ... (Program does not merge common subexpressions), compared with x + x + ...;
+// a binary op as the chain b(...b(b(x, x), x)..., x), compared with the pass alone.
+constexpr int kProbeDepth = 8;
+
 Expr probe(const OpInfo& info) {
-    if (info.arity == 1) return make_unary(info.op, make_leaf_x(), info.op == Op::Pow ? kPowProbeExponent : 0.0);
-    return make_binary(info.op, make_leaf_x(), make_leaf_x());
+    const double value = info.op == Op::Pow ? kPowProbeExponent : 0.0;
+    auto term = [&] { return info.arity == 1 ? make_unary(info.op, make_leaf_x(), value) : make_leaf_x(); };
+    Expr e = term();
+    for (int i = 1; i < kProbeDepth; ++i) {
+        if (info.arity == 1 || info.op == Op::Add)
+            e = make_binary(Op::Add, std::move(e), term());
+        else
+            e = make_binary(info.op, std::move(e), make_leaf_x());
+    }
+    if (info.arity == 2 && info.op != Op::Add) e = make_binary(info.op, std::move(e), make_leaf_x());
+    return e;
 }
 
 struct Bench {
@@ -123,15 +137,20 @@ CostTable calibrate(const CalibrationOptions& o, const std::function<void(int, i
     for (std::size_t i = 0; i < n; ++i) x[i] = -4.0f + 8.0f * float((i * 2654435761u) % 10007) / 10006.0f;
     Bench bench{x, std::vector<float>(n), std::vector<float>(n, 1.0f), std::vector<float>(n), o.min_seconds};
 
-    std::vector<std::string> names{"(pass)"};
-    std::vector<Program> programs{Program(make_leaf_x())};
+    // Slot 0: the pass (y = x), slot 1: relu(x) alone (the unit), then one probe per primitive.
+    std::vector<std::string> names{"(pass)", "(relu)"};
+    std::vector<Program> programs{Program(make_leaf_x()), Program(make_unary(Op::Relu, make_leaf_x()))};
+    std::vector<Op> ops{Op::X, Op::X};
     for (const OpInfo& info : all_ops()) {
         if (info.arity == 0) continue;
         names.emplace_back(info.name);
         programs.emplace_back(probe(info));
+        ops.push_back(info.op);
     }
+    const std::size_t add =
+        static_cast<std::size_t>(std::find(ops.begin(), ops.end(), Op::Add) - ops.begin());
     const std::size_t relu =
-        static_cast<std::size_t>(std::find(names.begin(), names.end(), op_info(Op::Relu).name) - names.begin());
+        static_cast<std::size_t>(std::find(ops.begin(), ops.end(), Op::Relu) - ops.begin());
 
     std::vector<std::vector<double>> fwd(programs.size()), bwd(programs.size());
     const int rounds = std::max(1, o.rounds);
@@ -147,18 +166,25 @@ CostTable calibrate(const CalibrationOptions& o, const std::function<void(int, i
     CostTable t;
     t.cpu = cpu_name();
     t.source = fmt::format("calibrated {:%Y-%m-%d}", fmt::gmtime(std::time(nullptr)));
+    // Marginal seconds per element and application, then everything over the model's relu(x).
     auto fill = [&](Direction& d, const std::vector<std::vector<double>>& times) {
         std::vector<double> med;
         for (const auto& v : times) med.push_back(median(v));
-        const double unit = std::max(med[relu], 1e-15);
-        d.pass = std::min(med[0] / unit, 1.0);
-        for (std::size_t i = 1; i < med.size(); ++i) d.ops[names[i]] = std::max(0.0, med[i] / unit - d.pass);
-        d.ops[names[relu]] = 1.0 - d.pass;   // relu(x) = 1 exactly
+        const double pass = med[0], depth = kProbeDepth;
+        const double add_each = std::max(0.0, (med[add] - pass) / (depth - 1));
+        const double sum_of_x = pass + (depth - 1) * add_each;   // x + x + ... + x
+        std::vector<double> marginal(med.size(), 0.0);
+        for (std::size_t i = 2; i < med.size(); ++i) {
+            const bool unary = op_info(ops[i]).arity == 1;
+            marginal[i] = i == add ? add_each : std::max(0.0, (med[i] - (unary ? sum_of_x : pass)) / depth);
+        }
+        const double unit = std::max(pass + marginal[relu], 1e-15);
+        d.pass = pass / unit;
+        for (std::size_t i = 2; i < med.size(); ++i) d.ops[names[i]] = marginal[i] / unit;
+        return unit;
     };
-    fill(t.forward, fwd);
-    fill(t.backward, bwd);
-    t.relu_ns = 1e9 * median(fwd[relu]);
-    t.relu_training_ns = 1e9 * median(bwd[relu]);
+    t.relu_ns = 1e9 * fill(t.forward, fwd);
+    t.relu_training_ns = 1e9 * fill(t.backward, bwd);
     return t;
 }
 
