@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -111,7 +112,9 @@ def main():
     for e in NAMED + space:
         if len([c for c in cands if c["origin"] == "paper-core1"]) >= a.count and e not in NAMED:
             break
-        info = json.loads(run([a.binary, "parse", "--json", e]))
+        # parse --json prints non-finite samples as bare nan/inf (not JSON): read them as null.
+        text = re.sub(r'(?<=[:\s\[,])-?(nan|inf)\b', 'null', run([a.binary, "parse", "--json", "--", e]))
+        info = json.loads(text)
         if not info["valid"] or info["canonical"] in seen:
             continue
         seen.add(info["canonical"])
@@ -122,11 +125,11 @@ def main():
         units = []
         for i, c in enumerate(cands):
             hpp = os.path.join(tmp, f"f{i}.hpp")
-            run([a.binary, "export", c["canonical"], "--format", "cpp", "--name", f"f{i}", "-o", hpp])
+            run([a.binary, "export", "--format", "cpp", "--name", f"f{i}", "-o", hpp, "--", c["canonical"]])
             nb = c["betas"]
             src = os.path.join(tmp, f"f{i}.cpp")
             with open(src, "w") as f:
-                f.write(UNIT % {"i": i, "betas": ", 1.0f" * nb, "nb1": nb + 1, "dbarg": "db" if nb else "nullptr"})
+                f.write(UNIT % {"i": i, "betas": ", 1.0f" * nb, "nb1": nb + 1, "dbarg": "db" if nb else "static_cast<float*>(nullptr)"})
             units.append(src)
         decls = "\n".join(f"void run_f{i}(const float*, float*, std::size_t); "
                           f"void run_g{i}(const float*, float*, std::size_t);" for i in range(len(cands)))

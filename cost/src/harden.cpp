@@ -75,36 +75,6 @@ Expr rebuild(const Expr& e, std::size_t root, std::vector<std::string>& applied)
 
 // ---- piecewise-linear fit -----------------------------------------------------------------------
 
-struct Pwl {
-    std::vector<double> k, v;   // knots (sorted) and values there
-    double left = 0, right = 0; // end slopes
-};
-
-Pwl unpack(const std::vector<double>& p, int K) {
-    std::vector<std::size_t> idx(static_cast<std::size_t>(K));
-    std::iota(idx.begin(), idx.end(), 0);
-    std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return p[a] < p[b]; });
-    Pwl w;
-    for (std::size_t i : idx) {
-        double k = std::clamp(p[i], kHardenLo, kHardenHi);
-        if (!w.k.empty()) k = std::max(k, w.k.back() + 1e-3);
-        w.k.push_back(k);
-        w.v.push_back(p[std::size_t(K) + i]);
-    }
-    w.left = p[2 * std::size_t(K)];
-    w.right = p[2 * std::size_t(K) + 1];
-    return w;
-}
-
-double eval_pwl(const Pwl& w, double x) {
-    if (x <= w.k.front()) return w.v.front() + w.left * (x - w.k.front());
-    if (x >= w.k.back()) return w.v.back() + w.right * (x - w.k.back());
-    const auto it = std::upper_bound(w.k.begin(), w.k.end(), x);
-    const std::size_t j = std::size_t(it - w.k.begin());
-    const double t = (x - w.k[j - 1]) / (w.k[j] - w.k[j - 1]);
-    return w.v[j - 1] + t * (w.v[j] - w.v[j - 1]);
-}
-
 // Nelder-Mead on a non-smooth objective, restarted from its best point.
 std::vector<double> nelder_mead(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x0,
                                 const std::vector<double>& step, int iterations, int restarts) {
@@ -182,52 +152,101 @@ Expr substitute_cheap(const Expr& origin, std::string* applied) {
     return canonicalize(out);
 }
 
+namespace {
+
+// Solves A z = r (m x m, row-major) by Gaussian elimination with partial pivoting; false if singular.
+bool solve(std::vector<double> A, std::vector<double> r, std::size_t m, std::vector<double>& z) {
+    for (std::size_t c = 0; c < m; ++c) {
+        std::size_t piv = c;
+        for (std::size_t i = c + 1; i < m; ++i)
+            if (std::abs(A[i * m + c]) > std::abs(A[piv * m + c])) piv = i;
+        if (std::abs(A[piv * m + c]) < 1e-300) return false;
+        for (std::size_t j = 0; j < m; ++j) std::swap(A[c * m + j], A[piv * m + j]);
+        std::swap(r[c], r[piv]);
+        for (std::size_t i = c + 1; i < m; ++i) {
+            const double f = A[i * m + c] / A[c * m + c];
+            for (std::size_t j = c; j < m; ++j) A[i * m + j] -= f * A[c * m + j];
+            r[i] -= f * r[c];
+        }
+    }
+    z.assign(m, 0.0);
+    for (std::size_t c = m; c-- > 0;) {
+        double v = r[c];
+        for (std::size_t j = c + 1; j < m; ++j) v -= A[c * m + j] * z[j];
+        z[c] = v / A[c * m + c];
+    }
+    return true;
+}
+
+// Coefficients (a, b, c_1..c_K) of a + b*x + sum c_i relu(x - k_i) minimising max_i w_i |error_i| for
+// fixed knots, by Lawson's iteratively reweighted least squares; returns the weighted max error.
+double fit_fixed_knots(const std::vector<double>& knots, const std::vector<double>& xs, const std::vector<double>& fx,
+                       const std::vector<double>& w, std::vector<double>& best) {
+    const std::size_t m = knots.size() + 2, n = xs.size();
+    auto basis = [&](std::size_t i, std::size_t j) {
+        return j == 0 ? 1.0 : j == 1 ? xs[i] : std::max(0.0, xs[i] - knots[j - 2]);
+    };
+    std::vector<double> u(n, 1.0 / double(n)), z;
+    double best_err = HUGE_VAL;
+    for (int it = 0; it < 20; ++it) {
+        std::vector<double> A(m * m, 0.0), r(m, 0.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double wi = u[i] * w[i] * w[i];
+            for (std::size_t a = 0; a < m; ++a) {
+                const double ba = basis(i, a) * wi;
+                r[a] += ba * fx[i];
+                for (std::size_t b = a; b < m; ++b) A[a * m + b] += ba * basis(i, b);
+            }
+        }
+        for (std::size_t a = 0; a < m; ++a) {
+            A[a * m + a] += 1e-12;
+            for (std::size_t b = 0; b < a; ++b) A[a * m + b] = A[b * m + a];
+        }
+        if (!solve(A, r, m, z)) break;
+        double err = 0, total = 0;
+        std::vector<double> e(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            double g = 0;
+            for (std::size_t j = 0; j < m; ++j) g += z[j] * basis(i, j);
+            e[i] = w[i] * std::abs(g - fx[i]);
+            err = std::max(err, e[i]);
+        }
+        if (err < best_err) best_err = err, best = z;
+        for (std::size_t i = 0; i < n; ++i) total += (u[i] *= e[i] + 1e-15);
+        for (double& v : u) v /= total;
+    }
+    return best_err;
+}
+
+}  // namespace
+
 Expr fit_piecewise_linear(const Expr& origin, int K) {
     K = std::clamp(K, 1, 16);
-    const std::vector<double> xs = grid(481);
-    const std::vector<double> fx = values(origin, xs);
+    const std::vector<double> xs = grid(241);
+    std::vector<double> fx = values(origin, xs);
+    for (double& v : fx)
+        if (!std::isfinite(v)) v = 0;   // a non-finite origin cannot be fitted there; its error shows later
     std::vector<double> w(xs.size());
     for (std::size_t i = 0; i < xs.size(); ++i) w[i] = 0.1 + 0.9 * std::exp(-0.5 * xs[i] * xs[i]);
-    auto at = [&](double x) {   // the origin at the grid point nearest x
-        const auto i = std::size_t(std::lround((x - kHardenLo) / (kHardenHi - kHardenLo) * double(xs.size() - 1)));
-        return fx[std::min(i, xs.size() - 1)];
+    auto knots_of = [&](std::vector<double> p) {
+        for (double& k : p) k = std::clamp(k, kHardenLo + 0.05, kHardenHi - 0.05);
+        std::sort(p.begin(), p.end());
+        for (std::size_t i = 1; i < p.size(); ++i) p[i] = std::max(p[i], p[i - 1] + 1e-2);
+        return p;
     };
-    auto objective = [&](const std::vector<double>& p) {
-        const Pwl q = unpack(p, K);
-        double worst = 0;
-        for (std::size_t i = 0; i < xs.size(); ++i) {
-            const double d = std::abs(eval_pwl(q, xs[i]) - fx[i]);
-            worst = std::max(worst, std::isfinite(d) ? d * w[i] : 1e30);
-        }
-        return worst;
-    };
-    std::vector<double> p(2 * std::size_t(K) + 2), step(p.size());
-    double scale = 0;
-    for (double v : fx)
-        if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
-    for (int i = 0; i < K; ++i) {
-        const double k = K == 1 ? 0.0 : -3.5 + 7.0 * i / double(K - 1);
-        p[std::size_t(i)] = k;
-        p[std::size_t(K + i)] = at(k);
-        step[std::size_t(i)] = 0.5;
-        step[std::size_t(K + i)] = 0.05 * std::max(scale, 1.0);
-    }
-    p[2 * std::size_t(K)] = (at(p[0]) - at(kHardenLo)) / (p[0] - kHardenLo);
-    p[2 * std::size_t(K) + 1] = (at(kHardenHi) - at(p[std::size_t(K) - 1])) / (kHardenHi - p[std::size_t(K) - 1]);
-    step[2 * std::size_t(K)] = step[2 * std::size_t(K) + 1] = 0.1;
-    const Pwl q = unpack(nelder_mead(objective, p, step, 600 * K, 4), K);
+    std::vector<double> coef;
+    auto objective = [&](const std::vector<double>& p) { return fit_fixed_knots(knots_of(p), xs, fx, w, coef); };
+    std::vector<double> p0(static_cast<std::size_t>(K)), step(p0.size(), 0.6);
+    for (int i = 0; i < K; ++i) p0[std::size_t(i)] = K == 1 ? 0.0 : -3.0 + 6.0 * i / double(K - 1);
+    const std::vector<double> knots = knots_of(nelder_mead(objective, p0, step, 40 * K, 2));
+    fit_fixed_knots(knots, xs, fx, w, coef);
 
-    // a + b*x + sum c_i*relu(x - k_i)
-    std::vector<double> slopes{q.left};
-    for (std::size_t i = 0; i + 1 < q.k.size(); ++i) slopes.push_back((q.v[i + 1] - q.v[i]) / (q.k[i + 1] - q.k[i]));
-    slopes.push_back(q.right);
-    const double b = round4(q.left);
-    Expr e = make_const(round4(q.v.front() - q.left * q.k.front()));
-    if (b != 0) e = bin(Op::Add, e, bin(Op::Mul, cst(b), make_leaf_x()));
-    for (std::size_t i = 0; i < q.k.size(); ++i) {
-        const double c = round4(slopes[i + 1] - slopes[i]);
+    Expr e = make_const(round4(coef[0]));
+    if (const double b = round4(coef[1]); b != 0) e = bin(Op::Add, e, bin(Op::Mul, cst(b), make_leaf_x()));
+    for (std::size_t i = 0; i < knots.size(); ++i) {
+        const double c = round4(coef[i + 2]);
         if (std::abs(c) < 1e-6) continue;
-        e = bin(Op::Add, e, bin(Op::Mul, cst(c), make_unary(Op::Relu, bin(Op::Sub, make_leaf_x(), cst(round4(q.k[i]))))));
+        e = bin(Op::Add, e, bin(Op::Mul, cst(c), make_unary(Op::Relu, bin(Op::Sub, make_leaf_x(), cst(round4(knots[i]))))));
     }
     return canonicalize(e);
 }
