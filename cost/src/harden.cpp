@@ -188,7 +188,7 @@ double fit_fixed_knots(const std::vector<double>& knots, const std::vector<doubl
     };
     std::vector<double> u(n, 1.0 / double(n)), z;
     double best_err = HUGE_VAL;
-    for (int it = 0; it < 20; ++it) {
+    for (int it = 0; it < 30; ++it) {
         std::vector<double> A(m * m, 0.0), r(m, 0.0);
         for (std::size_t i = 0; i < n; ++i) {
             const double wi = u[i] * w[i] * w[i];
@@ -238,7 +238,7 @@ Expr fit_piecewise_linear(const Expr& origin, int K) {
     auto objective = [&](const std::vector<double>& p) { return fit_fixed_knots(knots_of(p), xs, fx, w, coef); };
     std::vector<double> p0(static_cast<std::size_t>(K)), step(p0.size(), 0.6);
     for (int i = 0; i < K; ++i) p0[std::size_t(i)] = K == 1 ? 0.0 : -3.0 + 6.0 * i / double(K - 1);
-    const std::vector<double> knots = knots_of(nelder_mead(objective, p0, step, 40 * K, 2));
+    const std::vector<double> knots = knots_of(nelder_mead(objective, p0, step, 60 * K, 2));
     fit_fixed_knots(knots, xs, fx, w, coef);
 
     Expr e = make_const(round4(coef[0]));
