@@ -113,7 +113,7 @@ def main():
         if len([c for c in cands if c["origin"] == "paper-core1"]) >= a.count and e not in NAMED:
             break
         # parse --json prints non-finite samples as bare nan/inf (not JSON): read them as null.
-        text = re.sub(r'(?<=[:\s\[,])-?(nan|inf)\b', 'null', run([a.binary, "parse", "--json", "--", e]))
+        text = re.sub(r'(?<=[:\s\[,])-?(nan|inf)\b', 'null', run([a.binary, "parse", "--format", "json", "--", e]))
         info = json.loads(text)
         if not info["valid"] or info["canonical"] in seen:
             continue
