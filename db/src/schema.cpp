@@ -150,8 +150,28 @@ int check_ownership(const sqlite::Database& db, const Header& h, int target_vers
 
 }  // namespace
 
+// Version 2: the cost model and hardening. A candidate's inference cost relative to relu(x) (NULL when
+// not computed, e.g. rows written by version 1), the candidate a hardened twin was derived from, and the
+// per-primitive costs measured by `actsearch calibrate`, per CPU model.
+std::string schema_v2() {
+    return R"(
+ALTER TABLE candidates ADD COLUMN cost REAL;
+ALTER TABLE candidates ADD COLUMN hardened_from INTEGER REFERENCES candidates (id);
+CREATE INDEX candidates_by_origin ON candidates (hardened_from);
+
+CREATE TABLE cost_calibration (
+    cpu        TEXT NOT NULL,
+    direction  TEXT NOT NULL CHECK (direction IN ('forward', 'training')),
+    primitive  TEXT NOT NULL,
+    cost       REAL NOT NULL,
+    created    TEXT NOT NULL,
+    PRIMARY KEY (cpu, direction, primitive)
+) WITHOUT ROWID;
+)";
+}
+
 std::span<const Migration> migrations() {
-    static const std::vector<Migration> all = {{1, schema_v1()}};
+    static const std::vector<Migration> all = {{1, schema_v1()}, {2, schema_v2()}};
     return all;
 }
 

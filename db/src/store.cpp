@@ -26,7 +26,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kRunColumns =
     "r.id, r.created, COALESCE(r.finished, ''), r.status, r.strategy, r.space, r.task, r.seed, r.config, r.version";
 constexpr const char* kCandidateColumns =
-    "c.id, c.expr, c.structural_hash, c.fingerprint, c.valid, c.invalid_reason, c.representative";
+    "c.id, c.expr, c.structural_hash, c.fingerprint, c.valid, c.invalid_reason, c.representative, c.cost, "
+    "c.hardened_from";
 constexpr const char* kEvaluationColumns =
     "e.id, e.candidate, COALESCE(e.run, 0), e.task, e.fidelity, e.seed, e.status, e.val_acc, e.val_loss, "
     "e.train_loss, e.seconds, e.message, e.created";
@@ -55,6 +56,8 @@ CandidateRecord read_candidate(const Row& row) {
     c.valid = row.get<bool>(4);
     c.invalid_reason = row.get<std::string>(5);
     c.representative = row.get<std::optional<std::int64_t>>(6);
+    c.cost = row.get<std::optional<double>>(7);
+    c.hardened_from = row.get<std::optional<std::int64_t>>(8);
     return c;
 }
 
@@ -129,6 +132,7 @@ struct Store::Impl {
     Statement insert_evaluation, select_evaluations_of, select_evaluation;
     Statement select_leaderboard;
     Statement upsert_state, select_state;
+    Statement delete_calibration, insert_calibration, select_calibration;
 
     Impl(const std::string& path, bool read_only)
         : db(path, read_only),
@@ -153,8 +157,12 @@ ORDER BY r.id)",
           select_run_by_setup(db, "SELECT id FROM runs WHERE strategy = ?1 AND space = ?2 AND task = ?3 "
                                   "AND config = ?4 ORDER BY id DESC LIMIT 1"),
           insert_candidate(db, "INSERT INTO candidates (expr, structural_hash, fingerprint, valid, invalid_reason, "
-                               "representative) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                               "ON CONFLICT (expr) DO NOTHING"),
+                               "representative, cost, hardened_from) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                               "ON CONFLICT (expr) DO UPDATE SET "
+                               "cost = COALESCE(candidates.cost, excluded.cost), "
+                               "hardened_from = COALESCE(candidates.hardened_from, excluded.hardened_from) "
+                               "WHERE (candidates.cost IS NULL AND excluded.cost IS NOT NULL) "
+                               "OR (candidates.hardened_from IS NULL AND excluded.hardened_from IS NOT NULL)"),
           select_candidate(db, fmt::format("SELECT {} FROM candidates AS c WHERE c.id = ?1", kCandidateColumns)),
           select_candidate_by_expr(db,
                                    fmt::format("SELECT {} FROM candidates AS c WHERE c.expr = ?1", kCandidateColumns)),
@@ -197,7 +205,12 @@ ORDER BY e.task, e.fidelity, e.seed, e.id)",
           select_leaderboard(db, leaderboard_query()),
           upsert_state(db, "INSERT INTO strategy_state (run, key, blob, updated) VALUES (?1, ?2, ?3, " ACTSEARCH_NOW ") "
                            "ON CONFLICT (run, key) DO UPDATE SET blob = excluded.blob, updated = excluded.updated"),
-          select_state(db, "SELECT blob FROM strategy_state WHERE run = ?1 AND key = ?2") {}
+          select_state(db, "SELECT blob FROM strategy_state WHERE run = ?1 AND key = ?2"),
+          delete_calibration(db, "DELETE FROM cost_calibration WHERE cpu = ?1"),
+          insert_calibration(db, "INSERT INTO cost_calibration (cpu, direction, primitive, cost, created) "
+                                 "VALUES (?1, ?2, ?3, ?4, " ACTSEARCH_NOW ")"),
+          select_calibration(db, "SELECT direction, primitive, cost, created FROM cost_calibration "
+                                 "WHERE cpu = ?1 ORDER BY direction, primitive") {}
 };
 
 Store::Store(const std::string& path, bool read_only) : impl_(std::make_unique<Impl>(path, read_only)) {}
@@ -246,10 +259,25 @@ std::optional<std::int64_t> Store::find_run(const std::string& strategy, const s
 
 std::int64_t Store::upsert_candidate(const CandidateRecord& c) {
     impl_->insert_candidate.execute(c.expr, c.structural_hash, c.fingerprint, c.valid, c.invalid_reason,
-                                    c.representative);
+                                    c.representative, c.cost, c.hardened_from);
     Row row = impl_->select_candidate_by_expr.query(c.expr);
     if (!row.next()) throw DbError(fmt::format("{}: candidate '{}' vanished after insert", path(), c.expr));
     return row.get<std::int64_t>(0);
+}
+
+void Store::save_calibration(const std::string& cpu, const std::vector<CostRow>& rows) {
+    Transaction batch(*this);
+    impl_->delete_calibration.execute(cpu);
+    for (const CostRow& r : rows) impl_->insert_calibration.execute(cpu, r.direction, r.primitive, r.cost);
+    batch.commit();
+}
+
+std::vector<CostRow> Store::calibration(const std::string& cpu) {
+    std::vector<CostRow> out;
+    Row row = impl_->select_calibration.query(cpu);
+    while (row.next())
+        out.push_back({row.get<std::string>(0), row.get<std::string>(1), row.get<double>(2), row.get<std::string>(3)});
+    return out;
 }
 
 std::optional<CandidateRecord> Store::candidate(std::int64_t id) {

@@ -1,6 +1,7 @@
 #include "actsearch/driver/candidate.hpp"
 
 #include "actsearch/grammar/print.hpp"
+#include "cost_tables.hpp"
 
 namespace actsearch::driver {
 
@@ -21,6 +22,7 @@ std::int64_t record_candidate(db::Store& store, const CandidateInfo& c, std::opt
     rec.valid = c.fingerprint.valid;
     rec.invalid_reason = c.fingerprint.reason;
     rec.representative = representative;
+    rec.cost = cost::expr_cost(c.canonical, cost_table_for(&store));
     return store.upsert_candidate(rec);
 }
 

@@ -15,6 +15,7 @@
 #include "candidate_info.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "cost_tables.hpp"
 #include "leaderboard_stats.hpp"
 #include "table_format.hpp"
 #include "task_options.hpp"
@@ -120,6 +121,7 @@ Json candidate_json(db::Store* store, const CandidateTarget& t) {
     j["expression"] = t.text;
     j["latex"] = export_latex(t.expr);
     j["betas"] = t.expr.beta_count();
+    j["cost"] = cost::expr_cost(t.expr, cost_table_for(store));   // relative to relu(x) = 1
     if (t.rank > 0) j["rank"] = t.rank;
     if (!t.note.empty()) j["note"] = t.note;
     if (!t.stored || !store) {
@@ -135,7 +137,9 @@ Json candidate_json(db::Store* store, const CandidateTarget& t) {
                       {"fingerprint", hex(c.fingerprint)},
                       {"valid", c.valid},
                       {"invalid_reason", c.invalid_reason},
-                      {"representative", id_or_null(c.representative)}};
+                      {"representative", id_or_null(c.representative)},
+                      {"cost", c.cost ? Json(*c.cost) : Json(nullptr)},
+                      {"hardened_from", id_or_null(c.hardened_from)}};
 
     Json& equivalents = j["equivalents"] = Json::array();
     for (const db::CandidateRecord& e : store->equivalents_of(c.id))

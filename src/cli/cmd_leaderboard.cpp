@@ -12,6 +12,7 @@
 #include "cli_util.hpp"
 #include "commands.hpp"
 #include "leaderboard_print.hpp"
+#include "pareto_report.hpp"
 #include "table_format.hpp"
 #include "task_options.hpp"
 
@@ -26,6 +27,7 @@ struct LeaderboardOptions {
     int top = 20;
     int min_seeds = 1;
     std::string format = "table";
+    bool pareto = false;
 };
 
 void run_leaderboard(const LeaderboardOptions& o) {
@@ -37,6 +39,15 @@ void run_leaderboard(const LeaderboardOptions& o) {
     q.fidelity = o.fidelity;
     q.top = o.top;
     q.min_seeds = o.min_seeds;
+    if (o.pareto) {
+        const auto groups = pareto_groups(*store, q);
+        if (format == OutputFormat::Table && groups.empty()) {
+            fmt::print("no scored candidates{} in '{}'\n", o.task ? fmt::format(" on task '{}'", *o.task) : "", o.db);
+            return;
+        }
+        fmt::print("{}", render_pareto(groups, format));
+        return;
+    }
     const auto rows = store->leaderboard(q);
 
     if (format == OutputFormat::Table && rows.empty()) {
@@ -64,6 +75,8 @@ void add_leaderboard_command(CLI::App& app) {
                   ->capture_default_str(),
               0, limits::kSeeds);
     add_format_option(cmd, opts->format);
+    cmd->add_flag("--pareto", opts->pareto,
+                  "The non-dominated candidates on (score, cost) per task and fidelity, cheapest first (--top ignored)");
     cmd->callback([opts] { run_leaderboard(*opts); });
 }
 

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "actsearch/cost/cost.hpp"
 #include "actsearch/grammar/fingerprint.hpp"
 #include "actsearch/grammar/print.hpp"
 #include "actsearch/grammar/program.hpp"
@@ -45,6 +46,9 @@ void run_parse(const ParseOptions& o) {
     program.backward(xs.data(), ones.data(), dys.data(), betas.data(), nbeta ? dbeta.data() : nullptr,
                      ActShape{xs.size(), 1, 1});
 
+    // Built-in cost table (measured on the development machine); `actsearch calibrate` measures this one.
+    const double cost = cost::expr_cost(canon), training_cost = cost::expr_cost(canon, cost::default_table(), true);
+
     // f and f' in single precision, written in their shortest float form (as the table shows them).
     auto real = [](float v) { return std::isfinite(v) ? Json(std::stod(fmt::format("{}", v))) : Json(nullptr); };
     const OutputFormat format = output_format_from(o.format);
@@ -55,7 +59,9 @@ void run_parse(const ParseOptions& o) {
                     {"fingerprint", fmt::format("{:016x}", fp.hash)},
                     {"valid", fp.valid},
                     {"invalid_reason", fp.reason},
-                    {"betas", nbeta}};
+                    {"betas", nbeta},
+                    {"cost", cost},
+                    {"training_cost", training_cost}};
         Json& samples = doc["samples"] = Json::array();
         for (std::size_t i = 0; i < xs.size(); ++i) samples.push_back({{"x", real(xs[i])}, {"f", real(ys[i])}, {"df", real(dys[i])}});
         fmt::print("{}", json_text(doc));
@@ -76,6 +82,7 @@ void run_parse(const ParseOptions& o) {
     fmt::print("hash         {:016x}\n", hash);
     fmt::print("fingerprint  {:016x}{}\n", fp.hash, fp.valid ? "" : "  (INVALID: " + fp.reason + ")");
     fmt::print("betas        {}{}\n", nbeta, nbeta ? " (trainable per channel, shown at 1)" : "");
+    fmt::print("cost         {:.2f} x relu per element (training step {:.2f} x relu's)\n", cost, training_cost);
     fmt::print("\n{:>8}  {:>12}  {:>12}\n", "x", "f(x)", "f'(x)");
     for (std::size_t i = 0; i < xs.size(); ++i) fmt::print("{:>8}  {:>12.6g}  {:>12.6g}\n", xs[i], ys[i], dys[i]);
 }

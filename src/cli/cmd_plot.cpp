@@ -11,6 +11,7 @@
 #include "actsearch/grammar/program.hpp"
 #include "candidate_ref.hpp"
 #include "commands.hpp"
+#include "pareto_report.hpp"
 #include "svg_plot.hpp"
 
 namespace actsearch::cli {
@@ -24,7 +25,33 @@ constexpr std::size_t kMaxLabel = 70;
 struct PlotOptions {
     CandidateSelection selection;
     std::string output = "plot.svg";
+    bool pareto = false;
+    std::optional<std::string> fidelity;   // --pareto only
 };
+
+// plot --pareto: score against cost for one (task, fidelity) of the database.
+void run_pareto_plot(const PlotOptions& o) {
+    const CandidateSelection& s = o.selection;
+    if (!s.exprs.empty() || !s.ids.empty() || !s.ranks.empty() || s.top > 0)
+        throw UsageError("--pareto plots the whole leaderboard: give --db/--task/--fidelity/--run, not candidates");
+    auto store = open_for_reading(s.db);
+    db::LeaderboardQuery q;
+    q.task = s.task;
+    q.run = s.run;
+    q.fidelity = o.fidelity;
+    q.min_seeds = s.min_seeds;
+    const auto groups = pareto_groups(*store, q);
+    if (groups.empty()) throw UsageError(fmt::format("no scored candidates to plot in '{}'", s.db));
+    if (groups.size() > 1)
+        throw UsageError(fmt::format("{} task/fidelity pairs in '{}' (e.g. task {}, fidelity '{}'): choose one with "
+                                     "--task and --fidelity",
+                                     groups.size(), s.db, groups[0].task, groups[0].fidelity));
+    std::ofstream file(o.output, std::ios::binary);
+    file << render_pareto_svg(groups[0]);
+    file.close();
+    if (!file) throw std::runtime_error(fmt::format("cannot write '{}'", o.output));
+    fmt::print("{}\n", o.output);
+}
 
 struct Curves {
     std::vector<double> f, df;
@@ -57,6 +84,7 @@ void run_plot(const PlotOptions& o) {
     if (const auto dir = out.parent_path(); !dir.empty() && !std::filesystem::is_directory(dir))
         throw UsageError(fmt::format("cannot write '{}': directory '{}' does not exist", o.output, dir.string()));
 
+    if (o.pareto) return run_pareto_plot(o);
     std::unique_ptr<db::Store> store;
     const std::vector<CandidateTarget> targets = select_targets(o.selection, store, false, "plot");
     if (targets.size() > kMaxFunctions)
@@ -98,6 +126,9 @@ void add_plot_command(CLI::App& app) {
     opts->selection.default_top = 5;
     add_selection_options(cmd, opts->selection);
     cmd->add_option("-o,--output", opts->output, "SVG file to write")->capture_default_str();
+    cmd->add_flag("--pareto", opts->pareto,
+                  "Score against cost (log scale) of every scored candidate, the Pareto front highlighted");
+    cmd->add_option("--fidelity", opts->fidelity, "With --pareto: only this fidelity (as stored)");
     cmd->callback([opts] { run_plot(*opts); });
 }
 

@@ -10,6 +10,7 @@
 
 #include "candidate_ref.hpp"
 #include "commands.hpp"
+#include "cost_tables.hpp"
 #include "leaderboard_stats.hpp"
 #include "table_format.hpp"
 
@@ -64,6 +65,9 @@ void print_page(db::Store& store, const CandidateTarget& t) {
     fmt::print("candidate {}  {}\n", c.id, c.expr);
     fmt::print("  structural hash {:016x}, fingerprint {:016x}, {}\n", c.structural_hash, c.fingerprint,
                c.valid ? "valid" : "INVALID: " + c.invalid_reason);
+    fmt::print("  cost {:.2f} x relu per element{}\n", c.cost ? *c.cost : cost::expr_cost(t.expr, cost_table_for(&store)),
+               c.cost ? "" : " (computed now: not stored)");
+    if (c.hardened_from) fmt::print("  hardened twin of candidate {}\n", *c.hardened_from);
     // A search can find dozens of spellings of one function; the JSON output lists them all.
     constexpr std::size_t kMaxEquivalentsShown = 10;
     const auto equivalents = store.equivalents_of(c.id);

@@ -43,6 +43,16 @@ struct CandidateRecord {
     bool valid = true;
     std::string invalid_reason;
     std::optional<std::int64_t> representative;   // id of the equivalent candidate that was trained
+    std::optional<double> cost;                    // inference cost relative to relu(x) = 1 (schema 2)
+    std::optional<std::int64_t> hardened_from;     // the candidate this one is a hardened twin of
+};
+
+// One primitive's cost from `actsearch calibrate` (relative to relu(x) = 1 measured in the same run).
+struct CostRow {
+    std::string direction;   // "forward" or "training"
+    std::string primitive;   // OpInfo::name, or "(pass)" for one pass over the tensor
+    double cost = 0;
+    std::string created;     // filled when read
 };
 
 struct EvaluationRecord {
@@ -95,7 +105,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // Runs.
     std::int64_t create_run(const RunInfo& info);              // status "running"
@@ -106,7 +116,8 @@ public:
     std::optional<std::int64_t> find_run(const std::string& strategy, const std::string& space,
                                          const std::string& task, const std::string& config_json);
 
-    // Candidates, keyed by canonical expression (insert-or-get: an existing row is returned unchanged).
+    // Candidates, keyed by canonical expression (insert-or-get: an existing row is returned unchanged,
+    // except that a NULL cost or hardened_from is filled from c when c has one).
     std::int64_t upsert_candidate(const CandidateRecord& c);
     std::optional<CandidateRecord> candidate(std::int64_t id);
     std::optional<CandidateRecord> candidate_by_expr(const std::string& expr);
@@ -128,6 +139,11 @@ public:
                                                     const std::string& fidelity, std::int64_t seed);
 
     std::vector<LeaderboardRow> leaderboard(const LeaderboardQuery& q);
+
+    // Cost calibration per CPU model: save replaces that CPU's rows; load returns them ordered by
+    // direction and primitive (empty when the CPU was never calibrated).
+    void save_calibration(const std::string& cpu, const std::vector<CostRow>& rows);
+    std::vector<CostRow> calibration(const std::string& cpu);
 
     // Opaque strategy state (controller weights, population) per run, replaced on each save.
     void save_state(std::int64_t run, const std::string& key, const std::string& blob);
