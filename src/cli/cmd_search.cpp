@@ -9,6 +9,7 @@
 
 #include "actsearch/search/strategy.hpp"
 #include "cli_util.hpp"
+#include "config_file.hpp"
 #include "commands.hpp"
 #include "mpi_executor.hpp"
 #include "search_driver.hpp"
@@ -98,7 +99,9 @@ void add_search_command(CLI::App& app) {
               1, limits::kSeeds);
     int_range(cmd->add_option("--top", c.top, "Rows of the final leaderboard")->capture_default_str(), 0, limits::kTop);
     cmd->add_flag("--quiet", c.quiet, "No progress or summary");
-    cmd->callback([opts] {
+    add_config_option(cmd);   // --config FILE (config_file.hpp)
+    cmd->callback([opts, cmd] {
+        opts->config.config_file = search_config_toml(*cmd, opts->config.task);   // stored with the run
         const int status = run(*opts);
         if (status != 0) throw ReportedError(status);
     });

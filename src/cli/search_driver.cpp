@@ -22,6 +22,7 @@
 #include "candidate_info.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "executor.hpp"
 #include "leaderboard_print.hpp"
 #include "mpi_executor.hpp"
@@ -197,6 +198,7 @@ int run_search(const SearchConfig& cfg) {
         run_id = store.create_run(info);
         if (!cfg.quiet) fmt::print(stderr, "run {}: {} search of {} on {}\n", run_id, cfg.strategy, cfg.space, screen.name);
     }
+    if (!cfg.config_file.empty()) store.save_state(run_id, kRunConfigKey, cfg.config_file);   // config_file.hpp
 
     ProgressLine progress;
     std::size_t rounds = 0, cached = 0, invalid = 0, trained_now = 0;

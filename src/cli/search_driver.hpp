@@ -31,6 +31,7 @@ struct SearchConfig {
     int promote_seeds = 2;
     int top = 10;                        // rows in the final leaderboard
     bool quiet = false;
+    std::string config_file;             // the options as a TOML file, stored with the run (config_file.hpp)
 };
 
 // Runs (or resumes) a search; returns the process exit status (0 finished, 130 interrupted).
