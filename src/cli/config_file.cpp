@@ -50,10 +50,35 @@ std::map<std::string, std::string> resolved_fidelity(const TaskOptions& screen) 
             {"clip", fmt::format("{}", f.clip)},     {"recal", fmt::format("{}", f.recal)}};
 }
 
+// Fills the options the command line left unset from the file, as CLI11 does for a top-level app (its
+// own config processing does not run for subcommands in CLI11 2.1). Errors are CLI11 parse errors:
+// exit status 2 with one line.
+void apply_config_file(CLI::App& cmd, const std::string& path) {
+    CLI::ConfigTOML reader;   // from_file is not const
+    for (const CLI::ConfigItem& item : reader.from_file(path)) {   // FileError when it cannot be read
+        if (item.name == "++" || item.name == "--") continue;      // [section] markers
+        const bool here = item.parents.empty() || (item.parents.size() == 1 && item.parents[0] == cmd.get_name());
+        CLI::Option* opt = here ? cmd.get_option_no_throw("--" + item.name) : nullptr;
+        if (opt == nullptr || item.name == "config")
+            throw CLI::ConfigError(fmt::format("{}: '{}' is not an option of {}", path, item.fullname(), cmd.get_name()));
+        if (opt->count() > 0) continue;   // the command line wins
+        if (opt->get_items_expected_max() == 0) {
+            opt->add_result(opt->get_flag_value(item.name, reader.to_flag(item)));
+        } else {
+            opt->add_result(item.inputs);
+        }
+        opt->run_callback();   // converts and checks now (ValidationError on a bad value)
+    }
+}
+
 }  // namespace
 
 void add_config_option(CLI::App* cmd) {
-    cmd->set_config("--config", "", "Read options from a TOML file (names without dashes; the command line wins)");
+    auto path = std::make_shared<std::string>();
+    cmd->add_option("--config", *path, "Read options from a TOML file (names without dashes; the command line wins)");
+    cmd->parse_complete_callback([cmd, path] {
+        if (!path->empty()) apply_config_file(*cmd, *path);
+    });
     cmd->footer(
         "Configuration file (--config FILE), e.g.:\n"
         "  space = \"paper-core1\"\n  strategy = \"evolution\"\n  task = \"fmnist-mlp\"\n  budget = 400\n"

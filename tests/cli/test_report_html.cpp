@@ -75,9 +75,9 @@ TEST(ReportHtml, BestSoFarFollowsTheScreeningTaskCandidateByCandidate) {
 }
 
 TEST(ReportHtml, SvgIdsArePrefixedSoThatSeveralShareAPage) {
-    const std::string svg = R"(<clipPath id="clip0"><rect/></clipPath><g clip-path="url(#clip0)"></g>)";
+    const std::string svg = R"svg(<clipPath id="clip0"><rect/></clipPath><g clip-path="url(#clip0)"></g>)svg";
     EXPECT_EQ(cli::prefix_svg_ids(svg, "f-"),
-              R"(<clipPath id="f-clip0"><rect/></clipPath><g clip-path="url(#f-clip0)"></g>)");
+              R"svg(<clipPath id="f-clip0"><rect/></clipPath><g clip-path="url(#f-clip0)"></g>)svg");
 }
 
 TEST(ReportHtml, PageEscapesDatabaseText) {
