@@ -6,6 +6,9 @@
 # installed, and the built-in spaces and an example configuration to copy and edit.
 # A package for other machines should be built without -march=native (scripts/setup.sh --portable).
 include(GNUInstallDirs)
+# `make install` and cpack install what test_package.sh (or the build) made, without building every
+# test and benchmark first.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 install(TARGETS actsearch RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
