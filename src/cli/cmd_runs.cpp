@@ -22,7 +22,7 @@ struct RunsOptions {
 void run_runs(const RunsOptions& o) {
     if (o.show) {   // one run's configuration as a file for `search --config` (config_file.hpp)
         if (o.format != "toml" && o.format != "table") throw UsageError("runs --show prints a TOML file: --format toml");
-        auto store = open_for_reading(o.db);
+        auto store = open_store(o.db, /*read_only=*/true);
         fmt::print("{}", run_config_toml(*store, *o.show));
         return;
     }
