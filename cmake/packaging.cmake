@@ -24,7 +24,7 @@ install(FILES ${ACTSEARCH_COMPLETION} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-
 
 find_program(HELP2MAN help2man)
 if(HELP2MAN)
-  set(ACTSEARCH_MAN ${PROJECT_BINARY_DIR}/man/actsearch.1)
+  set(ACTSEARCH_MAN ${PROJECT_BINARY_DIR}/man/actsearch.1.gz)
   add_custom_command(
     OUTPUT ${ACTSEARCH_MAN}
     COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
@@ -32,7 +32,9 @@ if(HELP2MAN)
             -P ${PROJECT_SOURCE_DIR}/cmake/man_commands.cmake
     COMMAND ${HELP2MAN} --no-info --no-discard-stderr --section=1 --version-string=${PROJECT_VERSION}
             "--name=automated activation-function search"
-            --include=${PROJECT_BINARY_DIR}/man/commands.h2m --output=${ACTSEARCH_MAN} $<TARGET_FILE:actsearch>
+            --include=${PROJECT_BINARY_DIR}/man/commands.h2m --output=${PROJECT_BINARY_DIR}/man/actsearch.1
+            $<TARGET_FILE:actsearch>
+    COMMAND gzip -9nf ${PROJECT_BINARY_DIR}/man/actsearch.1
     DEPENDS actsearch ${PROJECT_SOURCE_DIR}/cmake/man_commands.cmake
     COMMENT "Generating the man page of actsearch (help2man)")
   list(APPEND ACTSEARCH_DOC_OUTPUTS ${ACTSEARCH_MAN})
