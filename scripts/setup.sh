@@ -3,7 +3,8 @@
 # Says what it does: the packages it installs, configuring, and the build's progress (one updating line
 # on a terminal, a line per 10% otherwise, e.g. in CI); the full log goes to build.log, whose tail is
 # shown on failure.
-# Usage: bash scripts/setup.sh [--portable] [--debug]
+# Usage: bash scripts/setup.sh [--portable] [--debug] [--no-browser]
+# --no-browser: do not install chromium (the HTML report's browser test then skips).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -16,7 +17,25 @@ packages=(
   libgtest-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin
   dataset-fashion-mnist # /usr/share/datasets/fashion-mnist
+  help2man              # the man page
+  dpkg-dev file         # cpack -G DEB: dpkg-shlibdeps finds the package's Depends
 )
+
+# For the tests only: the HTML report is checked in a real (headless) browser.
+test_packages=(chromium)
+
+native=ON
+type=Release
+browser=1
+for arg in "$@"; do
+  case "$arg" in
+    --portable) native=OFF ;;
+    --debug) type=Debug ;;
+    --no-browser) browser=0 ;;
+    *) echo "setup: unknown option $arg (use --portable, --debug or --no-browser)" >&2; exit 2 ;;
+  esac
+done
+if ((browser)); then packages+=("${test_packages[@]}"); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -32,15 +51,6 @@ else
   echo "setup: the ${#packages[@]} Debian packages needed are installed"
 fi
 
-native=ON
-type=Release
-for arg in "$@"; do
-  case "$arg" in
-    --portable) native=OFF ;;
-    --debug) type=Debug ;;
-    *) echo "setup: unknown option $arg (use --portable or --debug)" >&2; exit 2 ;;
-  esac
-done
 
 # The build's output (make's "[ 42%]" or ninja's "[12/80]" lines) as a percentage: one line rewritten in
 # place on a terminal, one line per 10% otherwise. Read line by line in bash: awk (mawk) would buffer

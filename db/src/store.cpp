@@ -131,6 +131,7 @@ struct Store::Impl {
         select_equivalents;
     Statement insert_evaluation, select_evaluations_of, select_evaluation;
     Statement select_leaderboard;
+    Statement select_evaluations_of_run;
     Statement upsert_state, select_state;
     Statement delete_calibration, insert_calibration, select_calibration;
 
@@ -203,6 +204,8 @@ ORDER BY e.task, e.fidelity, e.seed, e.id)",
                                     "ORDER BY e.candidate = ?1 DESC LIMIT 1",
                                     kEvaluationColumns)),
           select_leaderboard(db, leaderboard_query()),
+          select_evaluations_of_run(db, fmt::format("SELECT {} FROM evaluations AS e WHERE e.run = ?1 ORDER BY e.id",
+                                                    kEvaluationColumns)),
           upsert_state(db, "INSERT INTO strategy_state (run, key, blob, updated) VALUES (?1, ?2, ?3, " ACTSEARCH_NOW ") "
                            "ON CONFLICT (run, key) DO UPDATE SET blob = excluded.blob, updated = excluded.updated"),
           select_state(db, "SELECT blob FROM strategy_state WHERE run = ?1 AND key = ?2"),
@@ -314,6 +317,13 @@ bool Store::insert_evaluation(const EvaluationRecord& e) {
 std::vector<EvaluationRecord> Store::evaluations_of(std::int64_t candidate) {
     std::vector<EvaluationRecord> out;
     Row row = impl_->select_evaluations_of.query(candidate);
+    while (row.next()) out.push_back(read_evaluation(row));
+    return out;
+}
+
+std::vector<EvaluationRecord> Store::evaluations_of_run(std::int64_t run) {
+    std::vector<EvaluationRecord> out;
+    Row row = impl_->select_evaluations_of_run.query(run);
     while (row.next()) out.push_back(read_evaluation(row));
     return out;
 }

@@ -1,4 +1,5 @@
 // actsearch runs: the searches and evaluations recorded in a database.
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -6,6 +7,7 @@
 
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "table_format.hpp"
 
 namespace actsearch::cli {
@@ -14,9 +16,17 @@ namespace {
 struct RunsOptions {
     std::string db = kDefaultDb;
     std::string format = "table";
+    std::optional<std::int64_t> show;
 };
 
 void run_runs(const RunsOptions& o) {
+    if (o.show) {   // one run's configuration as a file for `search --config` (config_file.hpp)
+        if (o.format != "toml" && o.format != "table") throw UsageError("runs --show prints a TOML file: --format toml");
+        auto store = open_store(o.db, /*read_only=*/true);
+        fmt::print("{}", run_config_toml(*store, *o.show));
+        return;
+    }
+    if (o.format == "toml") throw UsageError("--format toml prints one run's configuration: give --show RUN");
     const OutputFormat format = output_format_from(o.format);
     auto store = open_store(o.db, /*read_only=*/true);
     const auto runs = store->list_runs();
@@ -60,7 +70,14 @@ void add_runs_command(CLI::App& app) {
     CLI::App* cmd = app.add_subcommand(
         "runs", "List the runs in a database: status, strategy, space, task, evaluation count and best mean score");
     cmd->add_option("--db", opts->db, "Results database")->capture_default_str();
-    add_format_option(cmd, opts->format, "table, csv or json (config as an object)");
+    // As add_format_option (table_format.hpp), plus toml for --show (config_file.hpp).
+    CLI::Option* format = cmd->add_option("--format", opts->format, "table, csv or json (config as an object); toml "
+                                                                    "with --show")
+                              ->capture_default_str()
+                              ->check(CLI::IsMember({"table", "csv", "json", "toml"}));
+    cmd->add_flag_callback("--json", [opts] { opts->format = "json"; }, "Same as --format json")->excludes(format);
+    cmd->add_option("--show", opts->show, "Print this run's configuration as a file for search --config")
+        ->check(CLI::PositiveNumber);
     cmd->callback([opts] { run_runs(*opts); });
 }
 

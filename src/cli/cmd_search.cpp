@@ -9,6 +9,7 @@
 
 #include "actsearch/search/strategy.hpp"
 #include "cli_util.hpp"
+#include "config_file.hpp"
 #include "commands.hpp"
 #include "mpi_executor.hpp"
 #include "search_driver.hpp"
@@ -103,12 +104,14 @@ void add_search_command(CLI::App& app) {
               1, limits::kSeeds);
     int_range(cmd->add_option("--top", c.top, "Rows of each final leaderboard")->capture_default_str(), 0, limits::kTop);
     cmd->add_flag("--quiet", c.quiet, "No progress or summary");
+    add_config_option(cmd);   // --config FILE (config_file.hpp)
     cmd->callback([opts, cmd] {
         SearchConfig& c = opts->config;
         c.task_given = cmd->count("--task") > 0;
         for (const CLI::Option* o : cmd->get_options())
             if (o->get_name() != "--promote" && o->get_name().rfind("--promote-", 0) == 0 && o->count() > 0)
                 c.promote_options_given = true;
+        c.config_file = search_config_toml(*cmd, c.task);   // stored with the run
         const int status = run(*opts);
         if (status != 0) throw ReportedError(status);
     });

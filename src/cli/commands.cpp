@@ -46,6 +46,8 @@ int run(int argc, char** argv) {
     add_fidelity_command(app);
     add_calibrate_command(app);
     add_harden_command(app);
+    add_report_command(app);
+    add_completion_command(app);
 
     // The first word that is not an option names the command (the program itself has only --help and
     // --version).

@@ -33,6 +33,8 @@ void add_plot_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app);
 void add_calibrate_command(CLI::App& app);
 void add_harden_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+void add_completion_command(CLI::App& app);   // hidden
 
 // A CLI11 error message as one line: "--seeds: must be between 1 and 1000" -> "--seeds must be between 1
 // and 1000"; line breaks become spaces.

@@ -16,6 +16,7 @@
 #include "actsearch/search/strategy.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "leaderboard_print.hpp"
 #include "mpi_executor.hpp"
 #include "progress.hpp"
@@ -224,6 +225,8 @@ int run_search(const SearchConfig& cfg) {
     } catch (const driver::SearchInputError& e) {
         throw UsageError(e.what());
     }
+    // The options as a TOML file (config_file.hpp), for `runs --show R --format toml`.
+    if (!cfg.config_file.empty()) store.save_state(out.run, kRunConfigKey, cfg.config_file);
     printer.clear();
     if (!cfg.quiet) {
         const auto& p = out.progress;

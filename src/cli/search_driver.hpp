@@ -55,6 +55,7 @@ struct SearchConfig {
     bool task_given = false;             // --task given
     int top = 10;                        // rows in the final leaderboards
     bool quiet = false;
+    std::string config_file;             // the options as a TOML file, stored with the run (config_file.hpp)
 };
 
 // The ladder this configuration runs (UsageError for conflicting or bad options).

@@ -133,6 +133,8 @@ public:
     bool insert_evaluation(const EvaluationRecord& e);
     // Those of the candidate's whole equivalence group, ordered by task, fidelity, seed.
     std::vector<EvaluationRecord> evaluations_of(std::int64_t candidate);
+    // The evaluations a run stored itself, in the order it stored them (by id).
+    std::vector<EvaluationRecord> evaluations_of_run(std::int64_t run);
     // The candidate's own evaluation, or else its representative's (an equivalent's results are its
     // representative's).
     std::optional<EvaluationRecord> find_evaluation(std::int64_t candidate, const std::string& task,

@@ -1,0 +1,21 @@
+# Writes a help2man include file with a COMMANDS section: the --help of every actsearch command, so the
+# man page documents each command's options too. Usage: cmake -DACTSEARCH=binary -DOUT=file -P man_commands.cmake
+execute_process(COMMAND ${ACTSEARCH} --help OUTPUT_VARIABLE top RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${ACTSEARCH} --help failed")
+endif()
+string(REGEX REPLACE ".*\n[Ss]ubcommands:\n" "" listing "${top}")
+string(REGEX MATCHALL "\n  [a-z][a-z-]*" names "\n${listing}")
+set(text "[COMMANDS]\nEach command has its own options; `actsearch COMMAND --help` prints them as below.\n")
+foreach(entry IN LISTS names)
+  string(STRIP "${entry}" name)
+  execute_process(COMMAND ${ACTSEARCH} ${name} --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${ACTSEARCH} ${name} --help failed")
+  endif()
+  # roff: a backslash is \e; a line starting with . or ' would be a request.
+  string(REPLACE "\\" "\\e" help "${help}")
+  string(REGEX REPLACE "(^|\n)([.'])" "\\1\\\\&\\2" help "${help}")
+  string(APPEND text ".SS ${name}\n.nf\n${help}\n.fi\n")
+endforeach()
+file(WRITE ${OUT} "${text}")
