@@ -1,7 +1,7 @@
 #include "actsearch/driver/candidate.hpp"
 
 #include "actsearch/grammar/print.hpp"
-#include "cost_tables.hpp"
+#include "actsearch/driver/cost_tables.hpp"
 
 namespace actsearch::driver {
 

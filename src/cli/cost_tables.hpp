@@ -1,18 +1,11 @@
-// The cost table a command uses, and its conversion to and from database rows.
+// The cost table a command uses (driver/): this machine's calibration from the database, or the
+// built-in table.
 #pragma once
 
-#include <vector>
-
-#include "actsearch/cost/cost.hpp"
-#include "actsearch/db/store.hpp"
+#include "actsearch/driver/cost_tables.hpp"
 
 namespace actsearch::cli {
-
-// This machine's calibration stored in the database when there is one, the built-in table otherwise.
-// store may be null.
-cost::CostTable cost_table_for(db::Store* store);
-
-std::vector<db::CostRow> to_rows(const cost::CostTable& t);
-cost::CostTable from_rows(const std::string& cpu, const std::vector<db::CostRow>& rows);
-
+using driver::cost_table_for;
+using driver::from_rows;
+using driver::to_rows;
 }  // namespace actsearch::cli

@@ -1,6 +1,6 @@
-#include "cost_tables.hpp"
+#include "actsearch/driver/cost_tables.hpp"
 
-namespace actsearch::cli {
+namespace actsearch::driver {
 namespace {
 constexpr const char* kPass = "(pass)";
 }
@@ -36,4 +36,4 @@ cost::CostTable cost_table_for(db::Store* store) {
     return cost::default_table();
 }
 
-}  // namespace actsearch::cli
+}  // namespace actsearch::driver
