@@ -166,7 +166,8 @@ TEST(Recipe, DownsampleAveragesBlocks) {
     f.val = 500;
     auto r = resolve_task("fmnist-cnn", f);
     ASSERT_TRUE(std::holds_alternative<TaskConfig>(r));
-    EXPECT_EQ(std::get<TaskConfig>(r).fidelity.key(), "steps=200 width=16 depth=2 lr=0.05 batch=128 downsample=2 val=500");
+    EXPECT_EQ(std::get<TaskConfig>(r).fidelity.key(),
+              "steps=200 width=16 depth=2 lr=0.1 batch=128 schedule=cosine warmup=20 clip=5 recal=20 downsample=2 val=500");
     f.downsample = 8;   // 28 / 8 = 3 < 4
     EXPECT_TRUE(std::holds_alternative<TaskError>(resolve_task("fmnist-cnn", f)));
     Fidelity spiral;
