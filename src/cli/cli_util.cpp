@@ -75,26 +75,6 @@ double parse_duration(const std::string& text) {
     return total;
 }
 
-std::string json_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
-    for (char ch : s) {
-        switch (ch) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(ch) < 0x20)
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(ch)));
-                else
-                    out += ch;
-        }
-    }
-    return out;
-}
-
 CLI::Option* int_range(CLI::Option* opt, std::int64_t lo, std::int64_t hi) {
     const std::string bounds = fmt::format("must be between {} and {}", lo, hi);
     return opt->check(CLI::Validator(

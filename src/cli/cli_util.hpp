@@ -33,10 +33,6 @@ bool stderr_is_tty();
 // "90s", "15m", "2h", "1h30m", plain seconds -> seconds; UsageError on anything else.
 double parse_duration(const std::string& text);
 
-// Escapes a string for a JSON string literal (without the quotes). Only the search driver still writes
-// JSON by hand (its run key); everything else goes through nlohmann-json (table_format.hpp).
-std::string json_escape(std::string_view s);
-
 // Bounds of an option, checked by CLI11 on the text before anything is converted or allocated. A value
 // out of range (or not a number) fails with one line, "--seeds must be between 1 and 1000" (run() in
 // commands.cpp turns CLI11's "--seeds: must be ..." into that). Both return `opt`.
