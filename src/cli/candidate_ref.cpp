@@ -224,7 +224,8 @@ std::vector<CandidateTarget> select_targets(const CandidateSelection& s, std::un
     std::vector<CandidateTarget> targets;
     for (const std::string& e : s.exprs) targets.push_back(target_from_expression(e, store.get()));
     for (std::int64_t id : s.ids) targets.push_back(target_from_id(*store, id));
-    for (CandidateTarget& t : targets_from_ranks(*store, ranks, q)) targets.push_back(std::move(t));
+    if (!ranks.empty())   // store is open whenever ranks are asked for; it may be null otherwise
+        for (CandidateTarget& t : targets_from_ranks(*store, ranks, q)) targets.push_back(std::move(t));
     return targets;
 }
 
