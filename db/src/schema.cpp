@@ -175,6 +175,12 @@ std::span<const Migration> migrations() {
     return all;
 }
 
+bool older_than(sqlite::Database& db, std::span<const Migration> steps) {
+    const Header h = read_header(db);
+    const int target = steps.empty() ? 0 : steps.back().to_version;
+    return h.application_id == kApplicationId && h.user_version > 0 && int(h.user_version) < target;
+}
+
 void open(sqlite::Database& db, std::span<const Migration> steps) {
     const int target = steps.empty() ? 0 : steps.back().to_version;
     const int version = check_ownership(db, read_header(db), target);

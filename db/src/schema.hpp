@@ -29,6 +29,10 @@ std::span<const Migration> migrations();
 // a file that is not SQLite, a newer schema, or a failing migration.
 void open(sqlite::Database& db, std::span<const Migration> migrations);
 
+// True when db is an actsearch database at an older schema version than the migrations reach (a
+// reader then cannot use it until it is migrated).
+bool older_than(sqlite::Database& db, std::span<const Migration> migrations);
+
 // The leaderboard over the evaluations that satisfy `evaluation_filter`, an SQL condition on `e`
 // (evaluations) and `c` (their candidates). The `leaderboard` view is leaderboard_select("1"); the store
 // runs leaderboard_decorate over a filtered, ranked and limited leaderboard_aggregate, with the same

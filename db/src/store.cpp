@@ -1,5 +1,7 @@
 #include "actsearch/db/store.hpp"
 
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #include <cmath>
@@ -99,8 +101,29 @@ std::string leaderboard_query() {
 
 // Readers: how, for the file's owner, another user or a read-only folder; writers: first check, or
 // clear away, -wal/-shm files another user left (file_access.hpp).
+// A reader that meets a database of an older schema migrates it first when it may write the file (its
+// own databases, e.g. results of an earlier version); otherwise schema::open refuses it with a line
+// saying how to migrate.
+void migrate_older_for_reader(const std::string& path) {
+    if (::access(path.c_str(), W_OK) != 0) return;
+    try {
+        {
+            sqlite::Database probe(path, sqlite::OpenMode::ReadOnly);
+            if (!schema::older_than(probe, schema::migrations())) return;
+        }
+        file_access::prepare_writer(path);
+        sqlite::Database writer(path, sqlite::OpenMode::ReadWriteCreate);
+        schema::open(writer, schema::migrations());
+    } catch (const std::exception&) {
+        // Not migratable here (locked, foreign, ...): the read-only open reports what is wrong.
+    }
+}
+
 sqlite::OpenMode open_mode(const std::string& path, bool read_only) {
-    if (read_only) return file_access::reader_mode(path);
+    if (read_only) {
+        migrate_older_for_reader(path);
+        return file_access::reader_mode(path);
+    }
     file_access::prepare_writer(path);
     return sqlite::OpenMode::ReadWriteCreate;
 }
