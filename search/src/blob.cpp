@@ -168,4 +168,14 @@ void BlobReader::expect_end() const {
     if (pos_ != data_.size()) fail("trailing bytes after the state");
 }
 
+Rng read_rng(BlobReader& in, const Rng& like) {
+    Rng rng = like;
+    try {
+        rng.set_state(in.bytes());
+    } catch (const std::runtime_error& e) {
+        in.fail(e.what());
+    }
+    return rng;
+}
+
 }  // namespace actsearch::search

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rng.hpp"
+
 namespace actsearch::search {
 
 class BlobWriter {
@@ -55,5 +57,9 @@ private:
     std::size_t pos_ = 0;
     std::string kind_;
 };
+
+// The generator a strategy saved with out.bytes(rng.state()): a copy of `like` in that state. A state
+// that does not parse fails the read like any other bad field.
+Rng read_rng(BlobReader& in, const Rng& like);
 
 }  // namespace actsearch::search

@@ -78,12 +78,7 @@ public:
         expect_shape(in, shape_);
         if (in.u64() != population_size_ || in.u64() != tournament_size_)
             in.fail("it was saved with another population or tournament size");
-        Rng rng = rng_;
-        try {
-            rng.set_state(in.bytes());
-        } catch (const std::runtime_error& e) {
-            in.fail(e.what());
-        }
+        Rng rng = read_rng(in, rng_);
         auto read_choice = [&] {
             const auto index = in.u64();
             if (index >= shape_.count()) in.fail("candidate index outside the space");

@@ -44,12 +44,7 @@ public:
     void load(const std::string& blob) override {
         BlobReader in(blob, name(), kStateVersion);
         expect_shape(in, shape_);
-        Rng rng = rng_;
-        try {
-            rng.set_state(in.bytes());
-        } catch (const std::runtime_error& e) {
-            in.fail(e.what());
-        }
+        Rng rng = read_rng(in, rng_);
         const auto proposed = in.index_set();
         if (!proposed.empty() && proposed.back() >= shape_.count()) in.fail("candidate index outside the space");
         in.expect_end();

@@ -137,12 +137,7 @@ public:
         BlobReader in(blob, name(), kStateVersion);
         expect_shape(in, shape_);
         if (in.u64() != static_cast<std::uint64_t>(options_.hidden)) in.fail("it was saved with another hidden size");
-        Rng rng = rng_;
-        try {
-            rng.set_state(in.bytes());
-        } catch (const std::runtime_error& e) {
-            in.fail(e.what());
-        }
+        Rng rng = read_rng(in, rng_);
         const auto parameters = in.f64s();
         if (parameters.size() != controller_.parameters().size()) in.fail("controller of another size");
         Adam adam = adam_;

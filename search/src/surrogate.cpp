@@ -167,12 +167,7 @@ public:
     void load(const std::string& blob) override {
         BlobReader in(blob, name(), kStateVersion);
         expect_shape(in, shape_);
-        Rng rng = rng_;
-        try {
-            rng.set_state(in.bytes());
-        } catch (const std::runtime_error& e) {
-            in.fail(e.what());
-        }
+        Rng rng = read_rng(in, rng_);
         std::unordered_set<std::uint64_t> seen;
         auto read_index = [&] {
             const auto index = in.u64();
