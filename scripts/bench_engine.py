@@ -58,6 +58,10 @@ CANDIDATES = {
 QUICK = ["relu(x)", "x*sigmoid(beta*x)"]
 TASKS = ["fmnist-mlp", "fmnist-cnn"]
 STEPS = {"fmnist-mlp": MLP_STEPS, "fmnist-cnn": CNN_STEPS}
+# The recipe the PyTorch side implements (constant lr LR, SGD momentum, no warm-up, clipping or
+# batch-norm recalibration): actsearch is told it explicitly, since fmnist-cnn's default recipe adds
+# warm-up, cosine decay, clipping and recalibration, which would not be the same work.
+SAME_RECIPE = ["--lr", str(LR), "--schedule", "constant", "--warmup", "0", "--clip", "0", "--recal", "0"]
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
@@ -96,7 +100,7 @@ def child_cpu_seconds(cmd):
 def actsearch_cpu(binary, expr, task, data_dir, overhead):
     """(per-seed CPU seconds of training + validation, the seed's JSON result)."""
     cmd = [binary, "eval", expr, "--task", task, "--seeds", "1", "--threads", "1", "--json", "--no-db",
-           "--steps", str(STEPS[task]), "--data-dir", data_dir]
+           "--steps", str(STEPS[task]), "--data-dir", data_dir] + SAME_RECIPE
     out, cpu = child_cpu_seconds(cmd)
     result = json.loads(out[out.index("{"):out.rindex("}") + 1])["seeds"][0]
     return cpu - overhead, result
