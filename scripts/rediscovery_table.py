@@ -4,7 +4,7 @@
 Usage: python3 scripts/rediscovery_table.py DB EXPR...
 Reads everything through the actsearch binary (ACTSEARCH, default build/actsearch): the ladder's rung
 views (`leaderboard --rung K`), and each function's scores (`show --format json`). For each function:
-its screen mean over 3 seeds and rank among every screened candidate, the highest rung it reached in
+its screen score and rank among every screened candidate, the highest rung it reached in
 the search, its judge mean with the 95% interval over 5 seeds, its rank among the candidates judged
 with 5 seeds, and whether Welch's test can tell it from the best of those (the leaderboard's `tie`).
 """
@@ -42,10 +42,10 @@ def main(db, exprs):
     five = cli("leaderboard", "--db", db, "--all", "--task", j_task, "--fidelity", j_fid, "--min-seeds", "5",
                "--top", "0", "--format", "json")
     members = [{r["id"] for r in rung} for rung in rungs]
-    print(f"Screen: {s_task} `{s_fid}`, {len(rungs[0])} candidates screened (3 seeds each); "
+    print(f"Screen: {s_task} `{s_fid}`, {len(rungs[0])} candidates screened; "
           f"judge: {j_task} `{j_fid}`, {len(rungs[1])} promoted (2 seeds), {len(rungs[2])} on the final rung "
           f"(5 seeds). {len(five)} candidates have 5 judge seeds (the final rung and the functions below).\n")
-    print("| function | screen mean +- std | screen rank | reached | judge mean [95% CI] (5 seeds) | judge rank (of 5-seed) | tie with best |")
+    print("| function | screen score | screen rank | reached | judge mean [95% CI] (5 seeds) | judge rank (of 5-seed) | tie with best |")
     print("|---|---:|---:|---|---:|---:|---|")
     for e in exprs:
         try:
@@ -62,7 +62,8 @@ def main(db, exprs):
             if g in members[k - 1]:
                 reached = f"rung {k}"
                 break
-        s_text = "-" if not s or s["mean"] is None else f"{s['mean']:.4f} +- {s['stddev'] or 0:.4f}"
+        s_text = "-" if not s or s["mean"] is None else f"{s['mean']:.4f}" + (
+            f" +- {s['stddev']:.4f} ({s['seeds']} seeds)" if s["stddev"] is not None else "")
         s_rank = "-" if not s else "{} of {}{}".format(*rank_of(rungs[0], g, s["mean"])[:1], len(rungs[0]),
                                                       "" if rank_of(rungs[0], g, s["mean"])[1] else " (not in the space)")
         if j and j["mean"] is not None:
