@@ -29,6 +29,29 @@ std::vector<cost::Twin> pick_twins(const std::vector<cost::Twin>& twins, double 
     return out;
 }
 
+namespace {
+
+// cost::harden's twins as pick_twins would choose among them, without fitting what it would not take
+// (each fit is a Nelder-Mead search, ~0.5 s): the substitution, then fits with 2, 3, ... knots until
+// one is within kTwinMaxError or one costs as much as the origin (more knots cost more).
+std::vector<cost::Twin> candidate_twins(const Expr& origin, double origin_cost, const cost::CostTable& table) {
+    cost::HardenOptions substitution;
+    substitution.knots.clear();
+    std::vector<cost::Twin> out = cost::harden(origin, substitution, table);
+    for (int k : cost::HardenOptions{}.knots) {
+        cost::HardenOptions fit;
+        fit.knots = {k};
+        fit.substitution = false;
+        const std::vector<cost::Twin> one = cost::harden(origin, fit, table);
+        if (one.empty()) continue;   // the fit is the origin itself
+        out.push_back(one.front());
+        if (one.front().cost >= origin_cost || one.front().max_error <= kTwinMaxError) break;
+    }
+    return out;
+}
+
+}  // namespace
+
 bool SearchLoop::harden_final(std::vector<HardenedTwin>& twins) {
     twins.clear();
     const std::size_t last = spec_.rungs.size() - 1;
@@ -50,7 +73,7 @@ bool SearchLoop::harden_final(std::vector<HardenedTwin>& twins) {
         if (!parsed.ok()) continue;   // stored by an older grammar: nothing to harden
         const Expr origin = describe(parsed.expr()).canonical;
         const double origin_cost = cost::expr_cost(origin, table_);
-        for (const cost::Twin& t : pick_twins(cost::harden(origin, {}, table_), origin_cost)) {
+        for (const cost::Twin& t : pick_twins(candidate_twins(origin, origin_cost, table_), origin_cost)) {
             const CandidateInfo info = describe(t.expr);
             if (!info.fingerprint.valid) continue;
             const StoredCandidate stored = store_twin(store_, info, m.id, &table_);

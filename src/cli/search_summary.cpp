@@ -1,5 +1,8 @@
 // The end of `actsearch search`: what the session did, one leaderboard per rung, and the hardened twins
 // (--harden-top) beside their origins with score and cost.
+#include <optional>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "cli_util.hpp"

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -147,11 +148,11 @@ TEST(CostSearch, RunKeyNamesTheCostOptionsOnlyWhenUsed) {
     const std::string plain = run_key(s);
     EXPECT_EQ(plain.find("cost"), std::string::npos);
     s.cost.max_cost = 4;
-    EXPECT_NE(run_key(s).find("\"max_cost\": 4"), std::string::npos) << run_key(s);
+    EXPECT_NE(run_key(s).find("\"max_cost\": 4.0"), std::string::npos) << run_key(s);
     s.cost = {};
     s.cost.weight = -0.07;
     s.cost.target = 2;
-    EXPECT_NE(run_key(s).find("\"cost_weight\": -0.07, \"cost_target\": 2"), std::string::npos) << run_key(s);
+    EXPECT_NE(run_key(s).find("\"cost_weight\": -0.07, \"cost_target\": 2.0"), std::string::npos) << run_key(s);
     s.cost = {};
     s.cost.harden_top = 3;
     EXPECT_NE(run_key(s).find("\"harden_top\": 3"), std::string::npos) << run_key(s);
