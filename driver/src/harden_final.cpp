@@ -13,19 +13,16 @@ namespace actsearch::driver {
 
 std::vector<cost::Twin> pick_twins(const std::vector<cost::Twin>& twins, double origin_cost) {
     std::vector<cost::Twin> out;
-    const cost::Twin* fit = nullptr;      // the fewest knots within kTwinMaxError
-    const cost::Twin* closest = nullptr;  // else the most accurate fit
+    bool fit = false;
     for (const cost::Twin& t : twins) {
         if (!(t.cost < origin_cost)) continue;   // a twin dearer than its origin is no twin
         if (t.method.rfind("substitution", 0) == 0) {
             out.push_back(t);
-            continue;
+        } else if (!fit && t.max_error <= kTwinMaxError) {   // harden() fits 2, 3, ... knots in order
+            out.push_back(t);
+            fit = true;
         }
-        if (t.max_error <= kTwinMaxError && fit == nullptr) fit = &t;   // harden() fits 2, 3, ... knots in order
-        if (closest == nullptr || t.max_error < closest->max_error) closest = &t;
     }
-    if (fit != nullptr) out.push_back(*fit);
-    else if (closest != nullptr) out.push_back(*closest);
     return out;
 }
 
@@ -80,6 +77,7 @@ bool SearchLoop::harden_final(std::vector<HardenedTwin>& twins) {
             if (stored.target == m.id) continue;   // functionally the origin itself
             Entry e;
             e.rung = last;
+            e.twin = true;
             e.candidate = stored.candidate;
             e.target = stored.target;
             e.expr = stored.target_expr;

@@ -314,7 +314,7 @@ bool SearchLoop::lookup(Entry& e) {
         if (ev && ev->status != "error" && ev->status != "over_budget") {
             e.results[s] = result_of(*ev);
             // Trained by this run before a crash, after its last saved state: still counts.
-            if (e.rung == 0 && ev->run == run_ && ev->status != "invalid") trained_.insert(e.target);
+            if (e.rung == 0 && !e.twin && ev->run == run_ && ev->status != "invalid") trained_.insert(e.target);
             continue;
         }
         needs_training = true;
@@ -352,11 +352,15 @@ void SearchLoop::train(Round& round) {
             store_.insert_evaluation(make_evaluation(first.target, run_, sc.task, sc.fidelity, job.seed, r));
             for (const auto& [entry, seed] : slots) {
                 round.entries[entry].results[seed] = r;
-                if (round.entries[entry].rung == 0) trained_.insert(first.target);
+                if (round.entries[entry].rung == 0 && !round.entries[entry].twin) trained_.insert(first.target);
             }
             ++trained_now_;
-            ++rung_jobs_[first.rung];
-            rung_seconds_[first.rung] += r.seconds;
+            if (first.twin) {
+                ++twin_jobs_;
+            } else {
+                ++rung_jobs_[first.rung];
+                rung_seconds_[first.rung] += r.seconds;
+            }
             if (listener_) listener_->progress(progress(), false);
         },
         [this] { return stopping() || out_of_time(); });
@@ -406,6 +410,7 @@ Progress SearchLoop::progress() const {
     p.reused = reused_;
     p.invalid = invalid_;
     p.over_budget = over_budget_;
+    p.twin_jobs = twin_jobs_;
     p.rounds = rounds_;
     p.best = std::max(best_, 0.0);
     p.best_expr = best_expr_;

@@ -58,14 +58,15 @@ void print_search_summary(db::Store& store, const SearchConfig& cfg, const drive
                           const driver::Outcome& out) {
     const auto& p = out.progress;
     // The screen's counts as before; the evaluations of the rungs above it after them.
-    const std::size_t screened = p.rungs[0].jobs, upper = p.trained_now - screened;
-    fmt::print("run {} {}: {} trained this session ({} in the run), {} reused, {} invalid{}, {} rounds, {}{}{}\n",
+    const std::size_t screened = p.rungs[0].jobs, upper = p.trained_now - screened - p.twin_jobs;
+    fmt::print("run {} {}: {} trained this session ({} in the run), {} reused, {} invalid{}, {} rounds, {}{}{}{}\n",
                out.run, out.interrupted ? "interrupted" : (out.exhausted ? "finished (space exhausted)" : "finished"),
                screened, p.trained, p.reused, p.invalid,
                p.over_budget ? fmt::format(", {} over --max-cost (not trained)", p.over_budget) : "", p.rounds,
                format_seconds(p.elapsed),
                screened > 0 ? fmt::format(", {:.1f} trained/min", 60.0 * double(screened) / p.elapsed) : "",
-               upper > 0 ? fmt::format("; {} evaluations on the rungs above", upper) : "");
+               upper > 0 ? fmt::format("; {} evaluations on the rungs above", upper) : "",
+               p.twin_jobs > 0 ? fmt::format("; {} evaluations of hardened twins", p.twin_jobs) : "");
     if (out.interrupted) fmt::print("resume with: the same command again (or --resume {})\n", out.run);
     if (spec.cost.weight != 0)
         fmt::print("the strategy and the promotions saw score * (cost / {})^{} (the leaderboards show the score)\n",

@@ -73,6 +73,9 @@ TEST(CostSearchCli, HardenTopEvaluatesTwinsBesideTheirOrigins) {
                                 dir.path);
     ASSERT_EQ(res.status, 0) << res.err;
     EXPECT_NE(res.out.find("hardened twins of the best 2 on synthetic"), std::string::npos) << res.out;
+    // 6 distinct candidates screened with 2 seeds; the twins are counted apart.
+    EXPECT_NE(res.out.find("12 trained this session (6 in the run)"), std::string::npos) << res.out;
+    EXPECT_NE(res.out.find("; 4 evaluations of hardened twins"), std::string::npos) << res.out;
     db::Store store(db, true);
     db::LeaderboardQuery q;
     q.task = "synthetic";

@@ -89,9 +89,9 @@ struct HardenedTwin {
     double cost = 0, origin_cost = 0;
 };
 
-// The twins of `origin` (cost::harden's, all of them) worth training: only those cheaper than the
-// origin; of these, the substitution twin, and the piecewise-linear fit with the fewest knots whose
-// max error is at most kTwinMaxError (else the most accurate fit).
+// The twins of `origin` (cost::harden's, in its order) worth training: only those cheaper than the
+// origin; of these, the substitution twin (whatever its error: it is what hard-swish is to swish), and
+// the piecewise-linear fit with the fewest knots whose max error is at most kTwinMaxError, if any.
 inline constexpr double kTwinMaxError = 0.1;
 std::vector<cost::Twin> pick_twins(const std::vector<cost::Twin>& twins, double origin_cost);
 
@@ -133,6 +133,7 @@ struct Progress {
     std::size_t trained_now = 0;     // evaluations (any rung) trained this session
     std::size_t reused = 0, invalid = 0, rounds = 0;
     std::size_t over_budget = 0;     // proposals over --max-cost, not trained (this session)
+    std::size_t twin_jobs = 0;       // --harden-top evaluations trained this session (not in rungs[].jobs)
     double best = 0;                 // best rung-0 reward so far
     std::string best_expr;
     double elapsed = 0;
@@ -182,6 +183,7 @@ public:
         bool valid = true;
         bool skipped = false;               // over the --budget count: not evaluated this round
         bool over_budget = false;           // over --max-cost: never evaluated, reward 0
+        bool twin = false;                  // --harden-top: not part of the ladder or the budget
         double cost = 0;                    // rung 0: the proposal's own cost (what the strategy sees)
         double target_cost = 0;             // the target's cost (what the ladder ranks with)
         std::vector<std::optional<engine::EvalResult>> results;   // per seed
@@ -233,7 +235,7 @@ private:
     std::int64_t run_ = 0;
     std::set<std::int64_t> trained_;
     bool resumed_ = false, exhausted_ = false;
-    std::size_t reused_ = 0, invalid_ = 0, rounds_ = 0, trained_now_ = 0, over_budget_ = 0;
+    std::size_t reused_ = 0, invalid_ = 0, rounds_ = 0, trained_now_ = 0, over_budget_ = 0, twin_jobs_ = 0;
     double best_ = -1;
     std::string best_expr_;
     std::vector<std::size_t> rung_jobs_;
