@@ -44,11 +44,13 @@ TEST(CostSearchCli, MaxCostFromAConfigFileSkipsExpensiveCandidates) {
     EXPECT_NE(res.out.find("over --max-cost (not trained)"), std::string::npos) << res.out;
     db::Store store(db, true);
     std::size_t over = 0, trained = 0;
+    std::string skipped;
     for (const auto& e : store.evaluations_of_run(1)) {
         const auto c = store.candidate(e.candidate);
         ASSERT_TRUE(c);
         if (e.status == "over_budget") {
             ++over;
+            skipped = c->expr;
             EXPECT_GT(c->cost.value_or(0), 5.0) << c->expr;
         } else if (e.status == "ok" || e.status == "diverged") {
             ++trained;
@@ -57,6 +59,8 @@ TEST(CostSearchCli, MaxCostFromAConfigFileSkipsExpensiveCandidates) {
     }
     EXPECT_GT(over, 10u);
     EXPECT_GT(trained, 5u);
+    const auto show = run_binary({"show", skipped, "--db", db}, dir.path);
+    EXPECT_NE(show.out.find("skipped as over --max-cost by run 1"), std::string::npos) << show.out;
     const auto toml = run_binary({"runs", "--db", db, "--show", "1", "--format", "toml"}, dir.path);
     EXPECT_NE(toml.out.find("max-cost = 5"), std::string::npos) << toml.out;
 }
