@@ -28,7 +28,7 @@ SELECT COALESCE(c.representative, c.id) AS candidate, e.task AS task, e.fidelity
        SUM(e.status = 'invalid') AS n_invalid,
        SUM(e.status NOT IN ('ok', 'diverged', 'invalid')) AS n_other
 FROM evaluations AS e JOIN candidates AS c ON c.id = e.candidate
-WHERE {}
+WHERE e.status != 'over_budget' AND ({})
 GROUP BY 1, 2, 3)",
                        evaluation_filter);
 }
@@ -170,8 +170,41 @@ CREATE TABLE cost_calibration (
 )";
 }
 
+// Version 3: a search with --max-cost stores the candidates it skips as evaluations with status
+// 'over_budget' (never trained). SQLite cannot change a CHECK constraint in place, so the evaluations
+// table is rebuilt (rows and ids kept) and the leaderboard view, which leaves those rows out, recreated.
+std::string schema_v3() {
+    return R"(
+CREATE TABLE evaluations_v3 (
+    id          INTEGER PRIMARY KEY,
+    candidate   INTEGER NOT NULL REFERENCES candidates (id),
+    run         INTEGER REFERENCES runs (id),
+    task        TEXT NOT NULL,
+    fidelity    TEXT NOT NULL,
+    seed        INTEGER NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('ok', 'diverged', 'invalid', 'timeout', 'error', 'over_budget')),
+    val_acc     REAL,
+    val_loss    REAL,
+    train_loss  REAL,
+    seconds     REAL NOT NULL,
+    message     TEXT NOT NULL DEFAULT '',
+    created     TEXT NOT NULL,
+    UNIQUE (candidate, task, fidelity, seed)
+);
+INSERT INTO evaluations_v3 (id, candidate, run, task, fidelity, seed, status, val_acc, val_loss, train_loss,
+                            seconds, message, created)
+    SELECT id, candidate, run, task, fidelity, seed, status, val_acc, val_loss, train_loss, seconds, message, created
+    FROM evaluations;
+DROP VIEW leaderboard;
+DROP TABLE evaluations;
+ALTER TABLE evaluations_v3 RENAME TO evaluations;
+CREATE INDEX evaluations_by_run ON evaluations (run);
+CREATE VIEW leaderboard AS)" +
+           leaderboard_select("1") + ";\n";
+}
+
 std::span<const Migration> migrations() {
-    static const std::vector<Migration> all = {{1, schema_v1()}, {2, schema_v2()}};
+    static const std::vector<Migration> all = {{1, schema_v1()}, {2, schema_v2()}, {3, schema_v3()}};
     return all;
 }
 
@@ -181,11 +214,12 @@ bool older_than(sqlite::Database& db, std::span<const Migration> steps) {
     return h.application_id == kApplicationId && h.user_version > 0 && int(h.user_version) < target;
 }
 
-void open(sqlite::Database& db, std::span<const Migration> steps) {
+void open(sqlite::Database& db, std::span<const Migration> steps, int readable_from) {
     const int target = steps.empty() ? 0 : steps.back().to_version;
     const int version = check_ownership(db, read_header(db), target);
     if (version == target) return;
     if (db.read_only()) {
+        if (readable_from > 0 && version >= readable_from) return;   // a reader can use it as it is
         if (version == 0) throw DbError(fmt::format("'{}' is empty: not an actsearch database", db.path()));
         throw DbError(fmt::format("'{}' has schema version {}; open it once read-write (e.g. with `actsearch "
                                   "search`) to migrate it to version {}",

@@ -21,13 +21,18 @@ struct Migration {
     std::string sql;
 };
 
+// The oldest version a read-only connection reads as it is: version 3 only widened a CHECK constraint
+// (and rebuilt the view), so every query of this version works on a version-2 file.
+inline constexpr int kReadableFrom = 2;
+
 // The real migrations, versions 1..Store::kSchemaVersion.
 std::span<const Migration> migrations();
 
 // Checks the file is an actsearch database (or empty), then brings it to the last migration's version.
-// A read-only database must already be at that version. Throws DbError with one line on a foreign file,
-// a file that is not SQLite, a newer schema, or a failing migration.
-void open(sqlite::Database& db, std::span<const Migration> migrations);
+// A read-only database must already be at that version, or at readable_from or later when given (> 0).
+// Throws DbError with one line on a foreign file, a file that is not SQLite, a newer schema, or a
+// failing migration.
+void open(sqlite::Database& db, std::span<const Migration> migrations, int readable_from = 0);
 
 // True when db is an actsearch database at an older schema version than the migrations reach (a
 // reader then cannot use it until it is migrated).

@@ -137,7 +137,7 @@ struct StoreDatabase : sqlite::Database {
     StoreDatabase(const std::string& path, bool read_only)
         : Database(path, open_mode(path, read_only)) {
         // Refuses foreign files before anything is written to them.
-        schema::open(*this, schema::migrations());
+        schema::open(*this, schema::migrations(), schema::kReadableFrom);
         if (!read_only) {
             // WAL: readers (leaderboard, show) never block the search's writes nor see half a batch.
             // synchronous=NORMAL in WAL mode syncs at checkpoints only: a crash of the process loses
@@ -172,7 +172,7 @@ struct Store::Impl {
                                 "WHERE id = ?1"),
           select_run(db, fmt::format("SELECT {} FROM runs AS r WHERE r.id = ?1", kRunColumns)),
           select_runs(db, fmt::format(R"(
-WITH counts AS (SELECT run, COUNT(*) AS n FROM evaluations GROUP BY run),
+WITH counts AS (SELECT run, COUNT(*) AS n FROM evaluations WHERE status != 'over_budget' GROUP BY run),
      means AS (SELECT e.run, AVG(e.val_acc) AS mean
                FROM evaluations AS e JOIN candidates AS c ON c.id = e.candidate
                WHERE e.status = 'ok'
@@ -216,7 +216,7 @@ ORDER BY c.id)",
                                 "run = excluded.run, status = excluded.status, val_acc = excluded.val_acc, "
                                 "val_loss = excluded.val_loss, train_loss = excluded.train_loss, "
                                 "seconds = excluded.seconds, message = excluded.message, created = excluded.created "
-                                "WHERE evaluations.status = 'error'"),
+                                "WHERE evaluations.status IN ('error', 'over_budget')"),
           select_evaluations_of(db, fmt::format(R"(
 WITH key AS (SELECT COALESCE(representative, id) AS id FROM candidates WHERE id = ?1),
      members AS (SELECT id FROM key UNION SELECT c.id FROM candidates AS c, key WHERE c.representative = key.id)

@@ -14,7 +14,8 @@ CandidateInfo describe(const Expr& e) {
     return c;
 }
 
-std::int64_t record_candidate(db::Store& store, const CandidateInfo& c, std::optional<std::int64_t> representative) {
+std::int64_t record_candidate(db::Store& store, const CandidateInfo& c, std::optional<std::int64_t> representative,
+                              const cost::CostTable* table) {
     db::CandidateRecord rec;
     rec.expr = c.text;
     rec.structural_hash = c.hash;
@@ -22,11 +23,11 @@ std::int64_t record_candidate(db::Store& store, const CandidateInfo& c, std::opt
     rec.valid = c.fingerprint.valid;
     rec.invalid_reason = c.fingerprint.reason;
     rec.representative = representative;
-    rec.cost = cost::expr_cost(c.canonical, cost_table_for(&store));
+    rec.cost = table ? cost::expr_cost(c.canonical, *table) : cost::expr_cost(c.canonical, cost_table_for(&store));
     return store.upsert_candidate(rec);
 }
 
-StoredCandidate store_candidate(db::Store& store, const CandidateInfo& c) {
+StoredCandidate store_candidate(db::Store& store, const CandidateInfo& c, const cost::CostTable* table) {
     StoredCandidate out;
     std::optional<std::int64_t> rep;
     if (auto existing = store.candidate_by_expr(c.text)) {
@@ -35,10 +36,21 @@ StoredCandidate store_candidate(db::Store& store, const CandidateInfo& c) {
     } else {
         if (c.fingerprint.valid)
             if (auto eq = store.candidate_by_fingerprint(c.fingerprint.hash)) rep = eq->id;
-        out.candidate = record_candidate(store, c, rep);
+        out.candidate = record_candidate(store, c, rep, table);
     }
     out.target = rep.value_or(out.candidate);
     out.target_expr = rep ? store.candidate(*rep)->expr : c.text;
+    return out;
+}
+
+StoredCandidate store_twin(db::Store& store, const CandidateInfo& c, std::int64_t origin,
+                           const cost::CostTable* table) {
+    StoredCandidate out = store_candidate(store, c, table);
+    db::CandidateRecord rec = *store.candidate(out.candidate);
+    if (!rec.hardened_from && out.candidate != origin) {   // an existing row keeps its own origin
+        rec.hardened_from = origin;
+        store.upsert_candidate(rec);
+    }
     return out;
 }
 

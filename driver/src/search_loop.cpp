@@ -12,6 +12,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "actsearch/driver/cost_tables.hpp"
+#include "actsearch/grammar/parse.hpp"
+
 namespace actsearch::driver {
 
 using search::Choice;
@@ -63,6 +66,13 @@ std::string run_key(const SearchSpec& s) {
         {"batch", s.batch}};
     const bool ladder = s.rungs.size() > 2 ||
                         std::any_of(s.rungs.begin(), s.rungs.end(), [](const Rung& r) { return r.rule.asynchronous(); });
+    // Cost options only when used, so that the keys of runs without them stay as they were.
+    if (s.cost.max_cost > 0) fields.emplace_back("max_cost", s.cost.max_cost);
+    if (s.cost.weight != 0) {
+        fields.emplace_back("cost_weight", s.cost.weight);
+        fields.emplace_back("cost_target", s.cost.target);
+    }
+    if (s.cost.harden_top > 0) fields.emplace_back("harden_top", s.cost.harden_top);
     if (ladder) {
         ordered_json rungs = ordered_json::array();
         for (std::size_t r = 1; r < s.rungs.size(); ++r)
@@ -97,8 +107,29 @@ SearchLoop::SearchLoop(const Space& space, search::Strategy& strategy, db::Store
                        SearchSpec spec, StopFn stop, Listener* listener)
     : space_(space), strategy_(strategy), store_(store), executor_(executor), spec_(std::move(spec)),
       stop_(std::move(stop)), listener_(listener), ladder_(rules_of(spec_.rungs)),
+      table_(spec_.cost_table ? *spec_.cost_table : cost_table_for(&store_)),
       rung_jobs_(spec_.rungs.size(), 0), rung_seconds_(spec_.rungs.size(), 0.0), start_(now_seconds()) {
     if (spec_.round == 0) throw std::invalid_argument("a search round must propose at least one candidate");
+    if (!(spec_.cost.max_cost >= 0) || !std::isfinite(spec_.cost.weight) || !(spec_.cost.target > 0) ||
+        !std::isfinite(spec_.cost.target) || spec_.cost.harden_top < 0)
+        throw std::invalid_argument("cost options: max cost >= 0, a finite weight, a target > 0, harden top >= 0");
+}
+
+double mnas_reward(double score, double cost, double target, double weight) {
+    if (weight == 0 || !(score > 0) || !(cost > 0)) return score;
+    return score * std::pow(cost / target, weight);
+}
+
+double SearchLoop::shaped(double score, double cost) const {
+    return mnas_reward(score, cost, spec_.cost.target, spec_.cost.weight);
+}
+
+double SearchLoop::cost_of(std::int64_t id, const std::string& expr) {
+    if (auto it = costs_.find(id); it != costs_.end()) return it->second;
+    auto parsed = parse(expr);
+    const double c = parsed.ok() ? cost::expr_cost(parsed.expr(), table_) : 0.0;
+    costs_.emplace(id, c);
+    return c;
 }
 
 bool SearchLoop::stopping() const { return stop_ && stop_(); }
@@ -145,6 +176,13 @@ std::int64_t SearchLoop::open() {
             }
         }
         if (auto blob = store_.load_state(run_, "driver")) load_driver_state(*blob);
+        if (auto blob = store_.load_state(run_, "cost")) {
+            try {
+                table_ = from_json(*blob);   // the table the run started with
+            } catch (const std::exception& e) {
+                throw std::runtime_error(fmt::format("cannot resume run {}: {}", run_, e.what()));
+            }
+        }
         if (auto blob = store_.load_state(run_, "ladder")) {
             try {
                 ladder_.load(*blob);
@@ -176,6 +214,7 @@ std::int64_t SearchLoop::open() {
         info.config_json = key;
         info.version = spec_.version;
         run_ = store_.create_run(info);
+        if (spec_.cost.any()) store_.save_state(run_, "cost", to_json(table_));
         if (listener_)
             listener_->message(fmt::format("run {}: {} search of {} on {}", run_, spec_.strategy, spec_.space, screen.task));
     }
@@ -194,25 +233,6 @@ SearchLoop::Round SearchLoop::resolve(const std::vector<Choice>& choices) {
     const Rung& screen = spec_.rungs[0];
     const auto seeds0 = static_cast<std::size_t>(screen.rule.seeds);
     std::set<std::int64_t> new_targets;
-    // Looks up what the database knows of (target, rung, seed); true when something must be trained.
-    auto lookup = [&](Entry& e) {
-        const Scorer& sc = spec_.rungs[e.rung].scorer;
-        bool needs_training = false;
-        for (std::size_t s = 0; s < e.results.size(); ++s) {
-            auto ev = store_.find_evaluation(e.target, sc.task, sc.fidelity,
-                                             static_cast<std::int64_t>(seed_of(static_cast<int>(s))));
-            // A stored error (data read failure, ...) says nothing about the candidate: train again.
-            if (ev && ev->status != "error") {
-                e.results[s] = result_of(*ev);
-                // Trained by this run before a crash, after its last saved state: still counts.
-                if (e.rung == 0 && ev->run == run_ && ev->status != "invalid") trained_.insert(e.target);
-                continue;
-            }
-            needs_training = true;
-        }
-        return needs_training;
-    };
-
     db::Transaction tx(store_);
     for (const Choice& choice : choices) {
         Entry e;
@@ -221,7 +241,7 @@ SearchLoop::Round SearchLoop::resolve(const std::vector<Choice>& choices) {
         const CandidateInfo info = describe(space_.build(choice));
         if (!info.fingerprint.valid) {
             e.valid = false;
-            e.candidate = e.target = record_candidate(store_, info);
+            e.candidate = e.target = record_candidate(store_, info, std::nullopt, &table_);
             e.expr = info.text;
             engine::EvalResult r;
             r.status = engine::EvalStatus::Invalid;
@@ -235,10 +255,30 @@ SearchLoop::Round SearchLoop::resolve(const std::vector<Choice>& choices) {
             round.entries.push_back(std::move(e));
             continue;
         }
-        const StoredCandidate stored = store_candidate(store_, info);
+        const StoredCandidate stored = store_candidate(store_, info, &table_);
         e.candidate = stored.candidate;
         e.target = stored.target;
         e.expr = stored.target_expr;
+        e.cost = cost::expr_cost(info.canonical, table_);
+        e.target_cost = e.target == e.candidate ? e.cost : cost_of(e.target, e.expr);
+        if (spec_.cost.max_cost > 0 && e.cost > spec_.cost.max_cost) {
+            // Decided before any lookup, from the proposal's own cost: the same whatever the store holds.
+            // Stored on the proposal's own row (an equivalent may be cheaper); a stored result is kept.
+            e.over_budget = true;
+            engine::EvalResult r;
+            r.status = engine::EvalStatus::Invalid;   // reward 0, as an invalid candidate
+            r.message = fmt::format("over budget: cost {:.3g} > {:.3g} (relu = 1)", e.cost, spec_.cost.max_cost);
+            for (std::size_t s = 0; s < seeds0; ++s) {
+                db::EvaluationRecord rec = make_evaluation(e.candidate, run_, screen.scorer.task, screen.scorer.fidelity,
+                                                           seed_of(static_cast<int>(s)), r);
+                rec.status = "over_budget";
+                store_.insert_evaluation(rec);
+                e.results[s] = r;
+            }
+            ++over_budget_;
+            round.entries.push_back(std::move(e));
+            continue;
+        }
         if (!lookup(e)) {
             ++reused_;
         } else if (!trained_.count(e.target) && !new_targets.count(e.target) &&
@@ -256,17 +296,41 @@ SearchLoop::Round SearchLoop::resolve(const std::vector<Choice>& choices) {
         const auto row = store_.candidate(p.id);
         if (!row) throw std::runtime_error(fmt::format("run {}: promoted candidate {} is not in the database", run_, p.id));
         e.expr = row->expr;
+        e.cost = e.target_cost = cost_of(e.target, e.expr);
         e.results.resize(static_cast<std::size_t>(spec_.rungs[p.rung].rule.seeds));
         lookup(e);
         round.entries.push_back(std::move(e));
     }
     tx.commit();
+    add_jobs(round);
+    return round;
+}
 
+bool SearchLoop::lookup(Entry& e) {
+    const Scorer& sc = spec_.rungs[e.rung].scorer;
+    bool needs_training = false;
+    for (std::size_t s = 0; s < e.results.size(); ++s) {
+        auto ev = store_.find_evaluation(e.target, sc.task, sc.fidelity,
+                                         static_cast<std::int64_t>(seed_of(static_cast<int>(s))));
+        // A stored error (data read failure, ...) says nothing about the candidate, and over_budget was
+        // another search's decision: train.
+        if (ev && ev->status != "error" && ev->status != "over_budget") {
+            e.results[s] = result_of(*ev);
+            // Trained by this run before a crash, after its last saved state: still counts.
+            if (e.rung == 0 && !e.twin && ev->run == run_ && ev->status != "invalid") trained_.insert(e.target);
+            continue;
+        }
+        needs_training = true;
+    }
+    return needs_training;
+}
+
+void SearchLoop::add_jobs(Round& round) const {
     // One job per missing (task, fidelity, target, seed), shared by every entry that needs it.
     std::map<std::tuple<std::string, std::string, std::int64_t, std::uint64_t>, std::size_t> job_of;
     for (std::size_t i = 0; i < round.entries.size(); ++i) {
         const Entry& e = round.entries[i];
-        if (e.skipped || !e.valid) continue;
+        if (e.skipped || !e.valid || e.over_budget) continue;
         const Scorer& sc = spec_.rungs[e.rung].scorer;
         for (std::size_t s = 0; s < e.results.size(); ++s) {
             if (e.results[s]) continue;
@@ -279,7 +343,6 @@ SearchLoop::Round SearchLoop::resolve(const std::vector<Choice>& choices) {
             round.job_slots[it->second].emplace_back(i, s);
         }
     }
-    return round;
 }
 
 void SearchLoop::train(Round& round) {
@@ -292,11 +355,15 @@ void SearchLoop::train(Round& round) {
             store_.insert_evaluation(make_evaluation(first.target, run_, sc.task, sc.fidelity, job.seed, r));
             for (const auto& [entry, seed] : slots) {
                 round.entries[entry].results[seed] = r;
-                if (round.entries[entry].rung == 0) trained_.insert(first.target);
+                if (round.entries[entry].rung == 0 && !round.entries[entry].twin) trained_.insert(first.target);
             }
             ++trained_now_;
-            ++rung_jobs_[first.rung];
-            rung_seconds_[first.rung] += r.seconds;
+            if (first.twin) {
+                ++twin_jobs_;
+            } else {
+                ++rung_jobs_[first.rung];
+                rung_seconds_[first.rung] += r.seconds;
+            }
             if (listener_) listener_->progress(progress(), false);
         },
         [this] { return stopping() || out_of_time(); });
@@ -313,7 +380,7 @@ SearchLoop::Observed SearchLoop::observe(const Round& round) {
         for (const Entry& e : round.entries) {
             if (e.rung != 0) continue;
             const double r = reward(e);
-            strategy_.observe(*e.choice, r);
+            strategy_.observe(*e.choice, shaped(r, e.cost));
             if (e.valid && r > best_) {
                 best_ = r;
                 best_expr_ = e.expr;
@@ -323,7 +390,8 @@ SearchLoop::Observed SearchLoop::observe(const Round& round) {
     // The strategy is not told of an incomplete round (it will propose it again on resume), but the
     // ladder records what did finish: the screen is over, and the count rungs need every result.
     for (const Entry& e : round.entries)
-        if (!e.skipped && e.valid) ladder_.finish(e.rung, e.target, reward(e), any_ok(e));
+        if (!e.skipped && e.valid && !e.over_budget)
+            ladder_.finish(e.rung, e.target, shaped(reward(e), e.target_cost), any_ok(e));
     if (over_budget) ladder_.close_screen();
     return over_budget ? Observed::OverBudget : Observed::Complete;
 }
@@ -344,6 +412,8 @@ Progress SearchLoop::progress() const {
     p.trained_now = trained_now_;
     p.reused = reused_;
     p.invalid = invalid_;
+    p.over_budget = over_budget_;
+    p.twin_jobs = twin_jobs_;
     p.rounds = rounds_;
     p.best = std::max(best_, 0.0);
     p.best_expr = best_expr_;
@@ -418,7 +488,10 @@ Outcome SearchLoop::run() {
                 listener_->message(fmt::format("promoting the best {} to {} ({} seeds)", n,
                                                spec_.rungs[r].scorer.task, spec_.rungs[r].rule.seeds));
         }
-        if (choices.empty() && ladder_.pending().empty()) break;
+        if (choices.empty() && ladder_.pending().empty()) {
+            if (spec_.cost.harden_top > 0 && !harden_final(out.twins)) out.interrupted = stopping();
+            break;
+        }
         if (!choices.empty()) ++rounds_;
         Round round = resolve(choices);
         train(round);

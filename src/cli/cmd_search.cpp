@@ -102,6 +102,19 @@ void add_search_command(CLI::App& app) {
     add_task_options(cmd, c.promote_task, "promote-", "fmnist-cnn");
     int_range(cmd->add_option("--promote-seeds", c.promote_seeds, "Seeds per promoted candidate")->capture_default_str(),
               1, limits::kSeeds);
+    real_range(cmd->add_option("--max-cost", c.max_cost,
+                               "Skip candidates whose inference cost exceeds C x relu (stored as over_budget, never "
+                               "trained; the strategy sees reward 0)"),
+               0, 1e6);
+    real_range(cmd->add_option("--cost-weight", c.cost_weight,
+                               "MnasNet's w: strategies and promotions rank by score * (cost / target)^w; w <= 0, "
+                               "e.g. -0.07 (a cost twice the target: x 0.953); the database keeps the score"),
+               -10, 0, true);
+    real_range(cmd->add_option("--cost-target", c.cost_target, "MnasNet's target cost T, x relu (default 1)"), 0, 1e6);
+    int_range(cmd->add_option("--harden-top", c.harden_top,
+                              "After the last rung, harden its best K (actsearch harden) and evaluate the twins there "
+                              "with its seeds"),
+              0, 100);
     int_range(cmd->add_option("--top", c.top, "Rows of each final leaderboard")->capture_default_str(), 0, limits::kTop);
     cmd->add_flag("--quiet", c.quiet, "No progress or summary");
     add_config_option(cmd);   // --config FILE (config_file.hpp)

@@ -84,6 +84,12 @@ void print_page(db::Store& store, const CandidateTarget& t) {
     const Table scores = scores_table(store, c.id);
     if (scores.rows.empty()) {
         fmt::print("\nno evaluations\n");
+        // A search with --max-cost skipped it (status over_budget): never trained.
+        for (const auto& e : store.evaluations_of(c.id))
+            if (e.status == "over_budget" && e.candidate == c.id) {
+                fmt::print("(skipped as over --max-cost by run {} on {})\n", e.run, e.task);
+                break;
+            }
         return;
     }
     fmt::print("\nscores\n{}", render_text(scores));

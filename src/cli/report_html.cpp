@@ -38,6 +38,7 @@ std::optional<MeanInterval> mean_interval95(double mean, double stddev, std::int
 OutcomeCounts count_outcomes(const std::vector<db::EvaluationRecord>& evaluations) {
     OutcomeCounts c;
     for (const auto& e : evaluations) {
+        if (e.status == "over_budget") continue;   // skipped by --max-cost: never evaluated
         if (e.status == "ok") ++c.ok;
         else if (e.status == "diverged") ++c.diverged;
         else if (e.status == "invalid") ++c.invalid;
@@ -53,7 +54,8 @@ std::vector<double> best_so_far(const db::RunInfo& run, const std::vector<db::Ev
     std::vector<std::int64_t> order;
     std::map<std::int64_t, std::pair<double, int>> sums;   // candidate -> (sum of ok val_acc, ok seeds)
     for (const auto& e : evaluations) {
-        if (e.task != run.task || e.status == "invalid") continue;   // invalid candidates are never trained
+        // Invalid candidates and those over --max-cost are never trained.
+        if (e.task != run.task || e.status == "invalid" || e.status == "over_budget") continue;
         if (fidelity.empty()) fidelity = e.fidelity;
         if (e.fidelity != fidelity) continue;                        // another rung of the same task
         auto [it, added] = sums.try_emplace(e.candidate, 0.0, 0);

@@ -81,8 +81,9 @@ public:
         // "+": a rung still to come has no measured cost yet and is not counted.
         const std::string left = !p.eta || (p.eta_partial && *p.eta < 1) ? "?"
                                  : format_seconds(*p.eta) + (p.eta_partial ? "+" : "");
-        line_.update(fmt::format("  {}{} trained ({} reused, {} invalid) | {:.1f}/min | best {:.4f} {}{} | {} left",
+        line_.update(fmt::format("  {}{} trained ({} reused, {} invalid{}) | {:.1f}/min | best {:.4f} {}{} | {} left",
                                  p.trained, p.budget > 0 ? fmt::format("/{}", p.budget) : "", p.reused, p.invalid,
+                                 p.over_budget ? fmt::format(", {} over cost", p.over_budget) : "",
                                  rate, p.best, p.best_expr.size() > 40 ? p.best_expr.substr(0, 37) + "..." : p.best_expr,
                                  rungs, left),
                      force);
@@ -174,6 +175,7 @@ std::vector<RungOptions> ladder_of(const SearchConfig& c) {
 int run_search(const SearchConfig& cfg) {
     if (cfg.seeds < 1) throw UsageError("--seeds must be at least 1");
     if (cfg.budget < 0) throw UsageError("--budget must not be negative");
+    if (cfg.cost_target > 0 && cfg.cost_weight == 0) throw UsageError("--cost-target needs --cost-weight");
     const Space space = load_space_or_usage(cfg.space);
     search::StrategyOptions sopts;
     sopts.seed = cfg.seed;
@@ -214,6 +216,7 @@ int run_search(const SearchConfig& cfg) {
     spec.resume = cfg.resume;
     spec.new_run = cfg.new_run;
     spec.version = version();
+    spec.cost = {cfg.max_cost, cfg.cost_weight, cfg.cost_target > 0 ? cfg.cost_target : 1.0, cfg.harden_top};
 
     db::Store store(cfg.db);
     ProgressPrinter printer;
@@ -228,22 +231,7 @@ int run_search(const SearchConfig& cfg) {
     // The options as a TOML file (config_file.hpp), for `runs --show R --format toml`.
     if (!cfg.config_file.empty()) store.save_state(out.run, kRunConfigKey, cfg.config_file);
     printer.clear();
-    if (!cfg.quiet) {
-        const auto& p = out.progress;
-        // The screen's counts as before; the evaluations of the rungs above it after them.
-        const std::size_t screened = p.rungs[0].jobs, upper = p.trained_now - screened;
-        fmt::print("run {} {}: {} trained this session ({} in the run), {} reused, {} invalid, {} rounds, {}{}{}\n",
-                   out.run, out.interrupted ? "interrupted" : (out.exhausted ? "finished (space exhausted)" : "finished"),
-                   screened, p.trained, p.reused, p.invalid, p.rounds, format_seconds(p.elapsed),
-                   screened > 0 ? fmt::format(", {:.1f} trained/min", 60.0 * double(screened) / p.elapsed) : "",
-                   upper > 0 ? fmt::format("; {} evaluations on the rungs above", upper) : "");
-        if (out.interrupted) fmt::print("resume with: the same command again (or --resume {})\n", out.run);
-        // One leaderboard per rung, the highest last: each of the candidates that finished that rung.
-        const auto rungs = driver::rungs_of_run(store, out.run);
-        for (std::size_t r = 0; r < rungs.size(); ++r)
-            print_leaderboard(store.leaderboard(rung_query(rungs[r], out.run, cfg.top)),
-                              rung_title(rungs, r, out.run, cfg.top));
-    }
+    if (!cfg.quiet) print_search_summary(store, cfg, spec, out);
     return out.interrupted ? 130 : 0;
 }
 

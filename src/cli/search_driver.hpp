@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "actsearch/db/store.hpp"
+#include "actsearch/driver/search_loop.hpp"
 #include "task_options.hpp"
 
 namespace actsearch::cli {
@@ -53,6 +55,11 @@ struct SearchConfig {
     TaskOptions promote_task;
     int promote_seeds = 2;
     bool task_given = false;             // --task given
+    // Cost (driver::CostSearch): --max-cost, --cost-weight / --cost-target, --harden-top.
+    double max_cost = 0;                 // 0: no limit
+    double cost_weight = 0;              // 0: the strategy sees the score
+    double cost_target = 0;              // 0: not given (1, relu)
+    int harden_top = 0;
     int top = 10;                        // rows in the final leaderboards
     bool quiet = false;
     std::string config_file;             // the options as a TOML file, stored with the run (config_file.hpp)
@@ -64,6 +71,11 @@ std::vector<RungOptions> ladder_of(const SearchConfig& config);
 // Runs (or resumes) a search; returns the process exit status (0 finished, 130 interrupted).
 // Throws UsageError / std::runtime_error like the other commands.
 int run_search(const SearchConfig& config);
+
+// The summary at the end of a search: counts, one leaderboard per rung, and the hardened twins beside
+// their origins (search_summary.cpp).
+void print_search_summary(db::Store& store, const SearchConfig& config, const driver::SearchSpec& spec,
+                          const driver::Outcome& out);
 
 // Set by SIGINT / SIGTERM: stop proposing, finish what is in flight, mark the run interrupted.
 std::atomic<bool>& stop_requested();

@@ -62,7 +62,8 @@ struct EvaluationRecord {
     std::string task;
     std::string fidelity;     // Fidelity::key()
     std::int64_t seed = 0;
-    std::string status;       // ok / diverged / invalid / timeout / error
+    std::string status;       // ok / diverged / invalid / timeout / error / over_budget (never trained:
+                              // over a search's --max-cost; left out of leaderboards and run counts)
     double val_acc = 0, val_loss = 0, train_loss = 0, seconds = 0;
     std::string message;
     std::string created;
@@ -106,7 +107,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // Runs.
     std::int64_t create_run(const RunInfo& info);              // status "running"
@@ -130,7 +131,8 @@ public:
     std::vector<CandidateRecord> equivalents_of(std::int64_t candidate);
 
     // Evaluations. Unique on (candidate, task, fidelity, seed): a second insert is ignored (returns
-    // false), except over a stored status 'error', which it replaces. run <= 0 is stored as NULL (an evaluation outside any run). NaN scores read back as NaN.
+    // false), except over a stored status 'error' or 'over_budget' (a decision of one search, not a
+    // result), which it replaces. run <= 0 is stored as NULL (an evaluation outside any run). NaN scores read back as NaN.
     bool insert_evaluation(const EvaluationRecord& e);
     // Those of the candidate's whole equivalence group, ordered by task, fidelity, seed.
     std::vector<EvaluationRecord> evaluations_of(std::int64_t candidate);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "actsearch/cost/cost.hpp"
 #include "actsearch/db/store.hpp"
 #include "actsearch/engine/evaluate.hpp"
 #include "actsearch/grammar/expr.hpp"
@@ -23,8 +24,11 @@ struct CandidateInfo {
 CandidateInfo describe(const Expr& e);
 
 // Inserts (or finds) the candidate row; `representative` is the trained candidate it is equivalent to.
+// Its cost comes from `table`, or when null from cost_table_for(&store) (a query per call: a loop over
+// many candidates passes its table, computed once).
 std::int64_t record_candidate(db::Store& store, const CandidateInfo& c,
-                              std::optional<std::int64_t> representative = std::nullopt);
+                              std::optional<std::int64_t> representative = std::nullopt,
+                              const cost::CostTable* table = nullptr);
 
 // The candidate's row and the row whose results count for it: its representative when it is (or is now
 // recorded as) functionally equivalent to a candidate stored earlier, itself otherwise.
@@ -33,7 +37,11 @@ struct StoredCandidate {
     std::int64_t target = 0;
     std::string target_expr;   // canonical text of the target: what to train
 };
-StoredCandidate store_candidate(db::Store& store, const CandidateInfo& c);
+StoredCandidate store_candidate(db::Store& store, const CandidateInfo& c, const cost::CostTable* table = nullptr);
+
+// store_candidate for a hardened twin of `origin`: also fills the row's hardened_from when it has none.
+StoredCandidate store_twin(db::Store& store, const CandidateInfo& c, std::int64_t origin,
+                           const cost::CostTable* table = nullptr);
 
 // Read-only lookup: the stored row with this canonical text, or else a stored equivalent (same
 // fingerprint) that was trained itself.
