@@ -65,7 +65,7 @@ std::string to_infix(const Expr& e) {
                 // The initial value when it is not the default: beta(0.25); `beta` alone starts at 1.
                 std::string name = n.index == 0 ? std::string("beta") : fmt::format("beta{}", n.index + 1);
                 if (std::bit_cast<std::uint64_t>(n.value) != std::bit_cast<std::uint64_t>(kBetaDefaultInitial))
-                    name += "(" + number(n.value).text + ")";
+                    name = fmt::format("{}({})", name, number(n.value).text);
                 stack.push_back({std::move(name), kAtom});
                 continue;
             }

@@ -233,7 +233,9 @@ TEST_F(ExportCpp, BetaDefaultsAreTheInitialValues) {
         ASSERT_EQ(floats.size(), std::size(kProbeX)) << item.name;
         for (const Row& r : doubles) {
             const double expected = reference_value(item.expr, r.x, initial);
-            if (std::isfinite(expected)) EXPECT_TRUE(close(r.value, expected, 1e-12, 1e-14)) << item.name << "@init(" << r.x << ")";
+            if (std::isfinite(expected)) {
+                EXPECT_TRUE(close(r.value, expected, 1e-12, 1e-14)) << item.name << "@init(" << r.x << ")";
+            }
         }
         for (const Row& r : floats) {
             const float x = static_cast<float>(r.x);

@@ -90,7 +90,7 @@ int main() {
         "gaussian(x)", "exp(-x^2)", "expm1(x)", "reciprocal(x)", "softsign(x)", "log_sigmoid(x)", "asinh(x)",
         "sinh(x)", "cosh(x)", "cube(x)", "square(x)", "keras_hard_sigmoid(x)", "min(x, 0)", "min0(x)",
         "x*sigmoid(1.702*x)", "beta*x*sigmoid(beta2*x)", "sigmoid(beta*x)*beta2", "min(max(x, beta*x), 2 - x)",
-        "beta*relu(x) + beta2*sinc(x)", "min(max(x, -1.5), beta)", "pi*x", "e^x", "x*beta + 0.25*beta",
+        "beta*relu(x) + beta2*sinc(x)", "min(max(x, -1.5), beta)", "pi*x", "e*x", "x*beta + 0.25*beta",
         "beta*x + beta2*x + beta3*x + beta4", "max(beta2*x, beta*x)", "sigmoid(beta)*x", "tanh(beta*x)/beta",
     };
     for (const char* text : named) {
