@@ -593,7 +593,9 @@ TEST_F(ReportCommands, InitialValuesOfBetasAreStoredShownAndExported) {
     EXPECT_EQ(initial, (std::vector<double>{0.5, 1.0, 1.0}));
     // At the initial values APTx is (1 + tanh(x)) x / 2: f(1) = 0.8808.
     for (const json& sample : doc["samples"])
-        if (sample["x"].get<double>() == 1.0) EXPECT_NEAR(sample["f"].get<double>(), (1 + std::tanh(1.0)) / 2, 1e-6);
+        if (sample["x"].get<double>() == 1.0) {
+            EXPECT_NEAR(sample["f"].get<double>(), (1 + std::tanh(1.0)) / 2, 1e-6);
+        }
     r = run_binary({"parse", "beta(0.5)*x + beta(2)"}, dir.path());
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("beta is given two initial values, 0.5 and 2"), std::string::npos) << r.err;
