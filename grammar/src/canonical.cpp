@@ -19,6 +19,13 @@
 //   f(-a) -> f(a) for the even f: abs, square, cosh, cos, gaussian, sinc, a^p with even integer p
 // then the operands of +, *, max and min are ordered (see `before`), and betas are renumbered in order
 // of first appearance.
+//
+// Betas are variables: nothing folds them, whatever their initial value. Each keeps its initial value
+// (Node::value) through renumbering; two betas with different initial values are different parameters.
+// All nodes of one beta number are given the value of its first node (the parser already makes them
+// agree), and -0 becomes 0. `beta(1)` and `beta` are one Expr, so they canonicalise identically, and a
+// beta at the default 1 hashes exactly as before initial values existed (node_key leaves it out), so
+// stored hashes of older databases stay valid.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -41,15 +48,21 @@ constexpr std::uint64_t mix(std::uint64_t z) noexcept {
     return z ^ (z >> 31);
 }
 
-bool has_value(Op op) noexcept { return op == Op::Const || op == Op::Pow; }
+bool has_value(Op op) noexcept { return op == Op::Const || op == Op::Pow || op == Op::Beta; }
 bool has_index(Op op) noexcept { return op == Op::X || op == Op::Beta; }
 
-// Hash of one node's own fields; fields an op does not use are left out so they cannot matter.
+bool is_default_initial(double value) noexcept {
+    return std::bit_cast<std::uint64_t>(value) == std::bit_cast<std::uint64_t>(kBetaDefaultInitial);
+}
+
+// Hash of one node's own fields; fields an op does not use are left out so they cannot matter. A beta's
+// initial value enters only when it is not the default 1: hashes from before initial values existed
+// (every beta at 1) are unchanged.
 std::uint64_t node_key(Op op, std::uint8_t arity, std::uint8_t index, double value, bool with_beta_index) {
     std::uint64_t fields = static_cast<std::uint64_t>(op) | (static_cast<std::uint64_t>(arity) << 8);
     if (op == Op::X || (op == Op::Beta && with_beta_index)) fields |= static_cast<std::uint64_t>(index) << 16;
     std::uint64_t h = mix(fields);
-    if (has_value(op)) h = mix(h ^ std::bit_cast<std::uint64_t>(value));
+    if (op == Op::Beta ? !is_default_initial(value) : has_value(op)) h = mix(h ^ std::bit_cast<std::uint64_t>(value));
     return h;
 }
 
@@ -76,10 +89,12 @@ public:
     Expr run(const Expr& e) {
         std::vector<Id> stack;
         stack.reserve(e.size());
+        const std::vector<double> initial = e.beta_initial_values();
         for (const Node& n : e.nodes) {
             if (n.arity > stack.size() || n.arity != op_info(n.op).arity) return e;  // malformed: leave it
             if (n.arity == 0) {
-                stack.push_back(make(n.op, n.index, n.value, {}));
+                const double value = n.op == Op::Beta ? initial[n.index] + 0.0 : n.value;
+                stack.push_back(make(n.op, n.index, value, {}));
             } else if (n.arity == 1) {
                 stack.back() = unary(n.op, n.value, stack.back());
             } else {
@@ -146,7 +161,8 @@ private:
 
     // Operand order of a commutative op: in products coefficients come first (2*x, beta*x,
     // x*sigmoid(x)); in sums, max and min, x first and constants last (x + 1, max(x, 0)). Then smaller
-    // subtrees first, then by op, by value, and by shape hash. Beta numbers are ignored so that
+    // subtrees first, then by op, by value (a literal, an exponent, a beta's initial value), and by
+    // shape hash. Beta numbers are ignored so that
     // renumbering the betas afterwards cannot change the order.
     int leaf_rank(Op parent, Op op) const {
         const bool leaf = op == Op::X || op == Op::Beta || op == Op::Const;

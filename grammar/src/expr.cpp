@@ -13,6 +13,17 @@ int Expr::beta_count() const noexcept {
     return count;
 }
 
+std::vector<double> Expr::beta_initial_values() const {
+    std::vector<double> values(static_cast<std::size_t>(beta_count()), kBetaDefaultInitial);
+    std::vector<bool> seen(values.size(), false);
+    for (const Node& n : nodes) {
+        if (n.op != Op::Beta || seen[n.index]) continue;
+        seen[n.index] = true;
+        values[n.index] = n.value;
+    }
+    return values;
+}
+
 bool Expr::fix_lengths() {
     // Postfix is a stack machine: each node pops its children's subtree sizes and pushes its own.
     std::vector<std::size_t> sizes;
@@ -56,7 +67,7 @@ Expr make_leaf_x(int index) { return Expr{{leaf(Op::X, index)}}; }
 
 Expr make_const(double v) { return Expr{{leaf(Op::Const, 0, v)}}; }
 
-Expr make_beta(int index) { return Expr{{leaf(Op::Beta, index)}}; }
+Expr make_beta(int index, double initial) { return Expr{{leaf(Op::Beta, index, initial)}}; }
 
 Expr make_unary(Op op, Expr a, double value) {
     Node n;

@@ -6,8 +6,11 @@
 //    (x + abs(x)) / 2 are the same function but relu'(0) = 0 and the other gives 0.5;
 //  - validity: every value and derivative, at every probe, must be finite in float32 (the evaluator's
 //    precision), so |v| > FLT_MAX is as invalid as inf or NaN; large finite values are allowed;
-//  - two beta settings (all 1, all 0.37); the per-beta derivative columns are sorted before hashing, so
-//    renaming parameters (beta*x + beta2 versus beta2*x + beta) does not change the hash;
+//  - two beta settings: every beta at its initial value (1 unless written, beta(0.25)), then at 0.37
+//    times it (0.37 for a beta that starts at 0); with every beta at 1 these are the settings 1 and 0.37
+//    of the fingerprints stored before initial values existed, so those hashes are unchanged. The
+//    per-beta derivative columns are sorted before hashing, so renaming parameters (beta*x + beta2
+//    versus beta2*x + beta) does not change the hash;
 //  - quantisation keeps 14 significant bits (about 4 decimal digits); |v| < 1e-6 counts as 0.
 #include <algorithm>
 #include <array>
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "actsearch/grammar/fingerprint.hpp"
 #include "eval_scalar.hpp"
@@ -31,7 +35,24 @@ constexpr std::array<double, 56> kProbes = {
     0.19,  0.31,  0.47,  0.66,  0.83,  1.0,   1.17,  1.42,  1.73,  2.0,   2.23,  2.5,   2.69,  3.0,
     3.17,  3.58,  3.91,  4.27,  4.66,  5.0,   5.34,  5.79,  6.0,   -0.6,  0.75,  1.29,  -1.49, 4.9};
 
-constexpr std::array<double, 2> kBetaSettings = {1.0, 0.37};
+// The second beta setting, relative to the initial values (the first).
+constexpr double kSecondBetaScale = 0.37;
+
+// Every beta's value in setting 0 (the initial values) or 1 (kSecondBetaScale times them; a beta that
+// starts at 0 goes to kSecondBetaScale, so that the two settings differ for it too).
+std::vector<double> beta_setting(const std::vector<double>& initial, int setting) {
+    std::vector<double> values = initial;
+    if (setting == 0) return values;
+    for (double& v : values) v = v == 0.0 ? kSecondBetaScale : kSecondBetaScale * v;
+    return values;
+}
+
+// "beta=1" / "beta=0.37" as before initial values existed when every beta starts at 1, else the values.
+std::string describe_setting(const std::vector<double>& initial, const std::vector<double>& values, int setting) {
+    if (std::all_of(initial.begin(), initial.end(), [](double v) { return v == 1.0; }))
+        return fmt::format("beta={}", values.empty() ? 1.0 : values[0]);
+    return fmt::format("betas={} ({})", fmt::join(values, ","), setting == 0 ? "initial" : "0.37 x initial");
+}
 
 // Derivatives are hashed only where x is not a multiple of 0.5: the primitives' kinks (0, ±2.5, ±3, 6)
 // and the kinks users write (max(x, 1), clip at integers) sit on that grid.
@@ -92,14 +113,14 @@ public:
         adjoints_.resize(e.size());
     }
 
-    ProbeResult run(double x, double beta, int beta_count) {
+    ProbeResult run(double x, const std::vector<double>& beta, int beta_count) {
         const std::size_t n = e_.size();
         for (std::size_t i = 0; i < n; ++i) {
             const Node& node = e_.nodes[i];
             const auto [a, b] = children_[i];
             switch (node.op) {
                 case Op::X: values_[i] = x; break;
-                case Op::Beta: values_[i] = beta; break;
+                case Op::Beta: values_[i] = beta[node.index]; break;
                 case Op::Const: values_[i] = node.value; break;
                 default:
                     values_[i] = apply_scalar(node.op, values_[a], b >= 0 ? values_[b] : node.value);
@@ -168,17 +189,20 @@ Fingerprint fingerprint(const Expr& e) {
         return fp;
     }
     const int beta_count = e.beta_count();
+    const std::vector<double> initial = e.beta_initial_values();
     ScalarTape tape(e);
     std::uint64_t h = mix(0x5eed, static_cast<std::uint64_t>(beta_count));
     // Per-beta derivative columns, hashed after sorting (parameter renaming invariance).
     std::vector<std::vector<std::int64_t>> beta_columns(beta_count);
-    for (double beta : kBetaSettings) {
-        if (beta_count == 0 && beta != kBetaSettings[0]) break;  // nothing depends on beta
+    for (int setting = 0; setting < 2; ++setting) {
+        if (beta_count == 0 && setting > 0) break;  // nothing depends on beta
+        const std::vector<double> betas = beta_setting(initial, setting);
         for (double x : kProbes) {
-            const ProbeResult r = tape.run(x, beta, beta_count);
+            const ProbeResult r = tape.run(x, betas, beta_count);
             if (const char* what = first_non_finite(r)) {
-                fp.reason = beta_count > 0 ? fmt::format("non-finite {} at x={} (beta={})", what, x, beta)
-                                           : fmt::format("non-finite {} at x={}", what, x);
+                fp.reason = beta_count > 0
+                                ? fmt::format("non-finite {} at x={} ({})", what, x, describe_setting(initial, betas, setting))
+                                : fmt::format("non-finite {} at x={}", what, x);
                 return fp;
             }
             h = mix(h, static_cast<std::uint64_t>(quantise(r.value)));

@@ -103,6 +103,8 @@ std::optional<int> beta_index(std::string_view name) {
     return number - 1;
 }
 
+std::string beta_name(int index) { return index == 0 ? std::string("beta") : fmt::format("beta{}", index + 1); }
+
 std::string plural_arguments(std::size_t n) { return fmt::format("{} argument{}", n, n == 1 ? "" : "s"); }
 
 // Appends postfix nodes to one array: children first, so each subtree is lowered exactly once and the
@@ -110,6 +112,9 @@ std::string plural_arguments(std::size_t n) { return fmt::format("{} argument{}"
 class Lowering {
 public:
     Expr take() {
+        // Every node of a beta number carries its initial value: the one written at some use, else 1.
+        for (Node& n : nodes_)
+            if (n.op == Op::Beta) n.value = initial_[n.index] ? initial_[n.index]->value : kBetaDefaultInitial;
         Expr e{std::move(nodes_)};
         e.fix_lengths();
         return e;
@@ -174,7 +179,7 @@ public:
         if (name == "x2") return push_leaf(Op::X, 1, 0.0, n.position);
         if (name == "pi") return push_const(std::numbers::pi, n.position);
         if (name == "e") return push_const(std::numbers::e, n.position);
-        if (const auto beta = beta_index(name)) return push_leaf(Op::Beta, *beta, 0.0, n.position);
+        if (const auto beta = beta_index(name)) return push_beta(*beta, std::nullopt, n.position);
         if (is_non_finite_name(name))
             fail(n.position, fmt::format("non-finite literal '{}' is not allowed", name));
         if (const auto op = op_by_name(name); op && op_info(*op).arity > 0)
@@ -190,9 +195,10 @@ public:
             lower(args[0]);
             return push_power(constant_argument(args[1], call.position, "pow's exponent"), call.position);
         }
+        if (const auto beta = beta_index(name)) return lower_beta_call(call, *beta);
         const std::optional<Op> op = op_by_name(name);
         if (!op) {
-            if (name == "x" || name == "x1" || name == "x2" || name == "pi" || name == "e" || beta_index(name))
+            if (name == "x" || name == "x1" || name == "x2" || name == "pi" || name == "e")
                 fail(call.position, fmt::format("'{}' is not a function", name));
             fail(call.position,
                  fmt::format("unknown function '{}'{}", name, suggestion(name, infix_function_names())));
@@ -200,6 +206,16 @@ public:
         expect_arity(call.position, name, op_info(*op).arity, args.size());
         for (const ast::expression& arg : args) lower(arg);
         push_op(*op, call.position);
+    }
+
+    // `beta(0.25)`, `beta3(-1)`: a trainable parameter and its initial value, a number literal that is
+    // finite in float (the networks train betas in float).
+    void lower_beta_call(const ast::named& call, int index) {
+        const std::vector<ast::expression>& args = *call.args;
+        if (args.size() != 1)
+            fail(call.position, fmt::format("{} takes 1 argument, its initial value (e.g. {}(0.25)), got {}", call.name,
+                                            call.name, args.size()));
+        push_beta(index, initial_value_literal(args[0], call.name), call.position);
     }
 
     // --- AQuaSurF notation ---
@@ -377,6 +393,20 @@ private:
 
     void push_const(double value, std::size_t position) { push_leaf(Op::Const, 0, value, position); }
 
+    // A use of beta number `index`, with its initial value when written there. One parameter has one
+    // initial value: a second, different one is an error (another value needs another beta number).
+    void push_beta(int index, std::optional<double> initial, std::size_t position) {
+        if (initial) {
+            std::optional<BetaInitial>& known = initial_[static_cast<std::size_t>(index)];
+            if (known && known->value != *initial)
+                fail(position, fmt::format("{} is given two initial values, {} and {} (a parameter with another "
+                                           "initial value needs another beta number)",
+                                           beta_name(index), known->value, *initial));
+            if (!known) known = BetaInitial{*initial};
+        }
+        push_leaf(Op::Beta, index, kBetaDefaultInitial, position);   // take() sets the value
+    }
+
     void push_leaf(Op op, int index, double value, std::size_t position) {
         push_node(op, 0, index, value, position);
     }
@@ -394,7 +424,34 @@ private:
         nodes_.push_back(n);
     }
 
+    struct BetaInitial {
+        double value;
+    };
+
+    // The initial value written for a beta (`beta(0.25)`): a number literal, optionally negated, finite
+    // in float. -0 is read as 0 (the same start, and one canonical form).
+    static double initial_value_literal(const ast::expression& arg, std::string_view name) {
+        const ast::unary& u = arg.first.first;
+        const auto not_a_literal = [&] {
+            fail(u.position, fmt::format("the initial value of {} must be a number literal, e.g. {}(0.25)", name, name));
+        };
+        if (!arg.rest.empty() || !arg.first.rest.empty() || u.minus_signs.size() > 1 || !u.operand.exponents.empty())
+            not_a_literal();
+        if (const auto* named = boost::get<ast::named>(&u.operand.base);
+            named != nullptr && !named->args && is_non_finite_name(named->name))
+            fail(named->position, fmt::format("non-finite initial value '{}' is not allowed", named->name));
+        const auto* number = boost::get<ast::number>(&u.operand.base);
+        if (number == nullptr) not_a_literal();
+        const double magnitude = checked_literal(*number);
+        if (magnitude > static_cast<double>(std::numeric_limits<float>::max()))
+            fail(number->position, fmt::format("initial value {} of {} is out of range (betas are float: at most {:g} "
+                                               "in magnitude)",
+                                               number->text, name, static_cast<double>(std::numeric_limits<float>::max())));
+        return (u.minus_signs.empty() ? magnitude : -magnitude) + 0.0;
+    }
+
     std::vector<Node> nodes_;
+    std::array<std::optional<BetaInitial>, kMaxBetas> initial_{};
 };
 
 // Guards that must run before X3 sees the input: its recursion follows the parentheses without bound,

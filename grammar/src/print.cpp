@@ -2,6 +2,8 @@
 // loop whatever the depth of the tree, and a child is parenthesised only when the parser would
 // otherwise read it differently.
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -59,9 +61,14 @@ std::string to_infix(const Expr& e) {
                                  kAtom});
                 continue;
             case Op::Const: stack.push_back(number(n.value)); continue;
-            case Op::Beta:
-                stack.push_back({n.index == 0 ? std::string("beta") : fmt::format("beta{}", n.index + 1), kAtom});
+            case Op::Beta: {
+                // The initial value when it is not the default: beta(0.25); `beta` alone starts at 1.
+                std::string name = n.index == 0 ? std::string("beta") : fmt::format("beta{}", n.index + 1);
+                if (std::bit_cast<std::uint64_t>(n.value) != std::bit_cast<std::uint64_t>(kBetaDefaultInitial))
+                    name = fmt::format("{}({})", name, number(n.value).text);
+                stack.push_back({std::move(name), kAtom});
                 continue;
+            }
             default: break;
         }
         if (n.arity == 1) {

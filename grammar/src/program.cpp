@@ -346,6 +346,7 @@ private:
 
 struct Program::Impl {
     int beta_count = 0;
+    std::vector<float> beta_initial;   // per beta number
     std::vector<Instr> forward_code;
     std::vector<Instr> backward_code;
     std::uint16_t forward_slots = 0;   // total slots used by forward_code
@@ -375,6 +376,7 @@ Program::Impl::Impl(const Expr& e) {
 
     // beta_count follows the unfolded expression (the caller's parameter layout), beta_used the folded.
     beta_count = e.beta_count();
+    for (double v : e.beta_initial_values()) beta_initial.push_back(static_cast<float>(v));
     beta_used.assign(beta_count, false);
     std::vector<float> constant_values;
     std::vector<std::uint16_t> leaf_slot(nodes.size(), 0);
@@ -616,6 +618,8 @@ Program::Program(Program&&) noexcept = default;
 Program& Program::operator=(Program&&) noexcept = default;
 
 int Program::beta_count() const noexcept { return impl_->beta_count; }
+
+const std::vector<float>& Program::beta_initial_values() const noexcept { return impl_->beta_initial; }
 
 void Program::forward(const float* x, float* y, const float* beta, ActShape shape) const {
     impl_->run_forward(x, y, beta, shape);

@@ -37,7 +37,7 @@ using Mat = Eigen::MatrixXd;
 using Vec = Eigen::VectorXd;
 
 // Features of one candidate of a Space: sign(v) log(1 + |v|) of f and f' at 24 points of [-4, 4],
-// betas at 1 (their initial value); the fingerprint's hash groups functionally equal candidates.
+// betas at their initial values (1 unless written); the fingerprint's hash groups functionally equal candidates.
 CandidateFeatures space_features(const Space& space, std::uint64_t index) {
     CandidateFeatures out;
     const Expr e = space.build(space.decode(index));
@@ -52,7 +52,9 @@ CandidateFeatures space_features(const Space& space, std::uint64_t index) {
         dy[i] = 1.0f;
     }
     const Program program(e);
-    std::vector<float> beta(std::max(1, program.beta_count()), 1.0f), dbeta(beta.size(), 0.0f);
+    std::vector<float> beta(program.beta_initial_values());   // where training starts (1 unless written)
+    if (beta.empty()) beta.push_back(1.0f);
+    std::vector<float> dbeta(beta.size(), 0.0f);
     const ActShape shape{.outer = kPoints, .channels = 1, .inner = 1};
     program.forward(x, y, beta.data(), shape);
     program.backward(x, dy, dx, beta.data(), dbeta.data(), shape);

@@ -121,6 +121,7 @@ Json candidate_json(db::Store* store, const CandidateTarget& t) {
     j["expression"] = t.text;
     j["latex"] = export_latex(t.expr);
     j["betas"] = t.expr.beta_count();
+    j["beta_initial"] = t.expr.beta_initial_values();   // what each beta starts training at
     j["cost"] = cost::expr_cost(t.expr, cost_table_for(store));   // relative to relu(x) = 1
     if (t.rank > 0) j["rank"] = t.rank;
     if (!t.note.empty()) j["note"] = t.note;

@@ -6,7 +6,8 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
-#include <fmt/core.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "actsearch/cost/cost.hpp"
 #include "actsearch/grammar/fingerprint.hpp"
@@ -36,7 +37,8 @@ void run_parse(const ParseOptions& o) {
 
     const Program program(canon);
     const int nbeta = program.beta_count();
-    const std::vector<float> betas(static_cast<std::size_t>(nbeta), 1.0f);
+    const std::vector<float>& betas = program.beta_initial_values();   // where training starts
+    const std::vector<double> initial = canon.beta_initial_values();
     constexpr std::array<float, 7> xs{-3.0f, -1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 3.0f};
     std::array<float, xs.size()> ys{}, dys{};
     program.eval(xs.data(), ys.data(), xs.size(), betas.data());
@@ -60,6 +62,7 @@ void run_parse(const ParseOptions& o) {
                     {"valid", fp.valid},
                     {"invalid_reason", fp.reason},
                     {"betas", nbeta},
+                    {"beta_initial", initial},
                     {"cost", cost},
                     {"training_cost", training_cost}};
         Json& samples = doc["samples"] = Json::array();
@@ -81,7 +84,8 @@ void run_parse(const ParseOptions& o) {
     fmt::print("canonical    {}\n", canon_text);
     fmt::print("hash         {:016x}\n", hash);
     fmt::print("fingerprint  {:016x}{}\n", fp.hash, fp.valid ? "" : "  (INVALID: " + fp.reason + ")");
-    fmt::print("betas        {}{}\n", nbeta, nbeta ? " (trainable per channel, shown at 1)" : "");
+    fmt::print("betas        {}{}\n", nbeta,
+               nbeta ? fmt::format(" (trainable per channel, initial {}; shown there)", fmt::join(initial, ", ")) : "");
     fmt::print("cost         {:.2f} x relu per element (training step {:.2f} x relu's)\n", cost, training_cost);
     fmt::print("\n{:>8}  {:>12}  {:>12}\n", "x", "f(x)", "f'(x)");
     for (std::size_t i = 0; i < xs.size(); ++i) fmt::print("{:>8}  {:>12.6g}  {:>12.6g}\n", xs[i], ys[i], dys[i]);

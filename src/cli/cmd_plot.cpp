@@ -57,10 +57,10 @@ struct Curves {
     std::vector<double> f, df;
 };
 
-// f and df/dx in single precision, as the networks see them; trainable betas at 1.
+// f and df/dx in single precision, as the networks see them; trainable betas at their initial values.
 Curves evaluate(const Expr& e, const std::vector<float>& xs) {
     const Program program(e);
-    const std::vector<float> betas(static_cast<std::size_t>(program.beta_count()), 1.0f);
+    const std::vector<float>& betas = program.beta_initial_values();
     std::vector<float> dbeta(betas.size(), 0.0f);
     std::vector<float> y(xs.size()), dx(xs.size());
     const std::vector<float> ones(xs.size(), 1.0f);
@@ -121,7 +121,8 @@ void run_plot(const PlotOptions& o) {
 void add_plot_command(CLI::App& app) {
     auto opts = std::make_shared<PlotOptions>();
     CLI::App* cmd = app.add_subcommand(
-        "plot", "Plot activations and their derivatives over [-6, 6] as an SVG (betas at 1; relu and swish faint "
+        "plot", "Plot activations and their derivatives over [-6, 6] as an SVG (betas at their initial values; relu "
+                "and swish faint "
                 "for reference); with nothing selected, the top 5 of the leaderboard");
     opts->selection.default_top = 5;
     add_selection_options(cmd, opts->selection);

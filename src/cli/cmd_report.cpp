@@ -44,10 +44,11 @@ std::string shorten(std::string label) {
     return label;
 }
 
-// f and df/dx in single precision, as the networks see them; trainable betas at 1 (as `actsearch plot`).
+// f and df/dx in single precision, as the networks see them; trainable betas at their initial values
+// (1 unless written, beta(0.25)), as `actsearch plot`.
 void add_curves(Plot& plot, const std::vector<float>& xs, const std::string& label, const Expr& e, bool reference) {
     const Program program(e);
-    const std::vector<float> betas(static_cast<std::size_t>(program.beta_count()), 1.0f);
+    const std::vector<float>& betas = program.beta_initial_values();
     std::vector<float> dbeta(betas.size(), 0.0f), y(xs.size()), dx(xs.size());
     const std::vector<float> ones(xs.size(), 1.0f);
     program.eval(xs.data(), y.data(), xs.size(), betas.data());

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -526,6 +527,78 @@ TEST_F(ReportCommands, ExportFormats) {
     EXPECT_NEAR(doc["scores"][0]["mean"].get<double>(), 0.865, 1e-12);
     EXPECT_NEAR(doc["scores"][0]["ci_high"].get<double>(), 0.865 + 0.0099367, 1e-6);
     EXPECT_EQ(doc["equivalents"][0]["id"].get<std::int64_t>(), swish_equivalent);
+}
+
+// Parameters with initial values (beta(0.25)) travel through the database's expression text: show,
+// export (every format) and the report display them, and parse --json lists them.
+TEST_F(ReportCommands, InitialValuesOfBetasAreStoredShownAndExported) {
+    std::int64_t prelu = 0, aptx = 0;
+    {
+        db::Store store(db);
+        prelu = record(store, "max(x, 0) + beta(0.25)*min(x, 0)");
+        aptx = record(store, "(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x");
+        // Not the same candidate as the plain-beta form.
+        EXPECT_NE(prelu, record(store, "max(x, 0) + beta*min(x, 0)"));
+        for (auto [seed, acc] : {std::pair{1, 0.871}, {2, 0.873}}) score(store, prelu, run_random, seed, acc);
+        score(store, aptx, run_random, 1, 0.870);
+    }
+    EXPECT_EQ(expr_of(prelu), "max(x, 0) + beta(0.25)*min(x, 0)");
+    const std::string aptx_text = expr_of(aptx);
+    EXPECT_NE(aptx_text.find("(0.5)"), std::string::npos) << aptx_text;
+
+    ProcessResult r = run({"show", std::to_string(prelu)});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find(fmt::format("candidate {}  max(x, 0) + beta(0.25)*min(x, 0)", prelu)), std::string::npos) << r.out;
+    r = run({"show", "min(x, 0)*beta(0.25) + relu(x)", "--format", "json"});   // found by fingerprint
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(parse_json(r.out)["candidate"]["id"].get<std::int64_t>(), prelu);
+
+    r = run({"export", "--id", std::to_string(aptx), "--format", "json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    json doc = parse_json(r.out);
+    EXPECT_EQ(doc["expression"].get<std::string>(), aptx_text);
+    EXPECT_EQ(doc["betas"].get<int>(), 3);
+    std::vector<double> initial = doc["beta_initial"].get<std::vector<double>>();
+    std::sort(initial.begin(), initial.end());
+    EXPECT_EQ(initial, (std::vector<double>{0.5, 1.0, 1.0}));
+    EXPECT_NE(doc["latex"].get<std::string>().find("= 0.5"), std::string::npos) << doc["latex"];
+
+    r = run({"export", "--id", std::to_string(prelu), "--format", "cpp", "--name", "prelu"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("inline T prelu(T x, T beta = T(0.25))"), std::string::npos) << r.out;
+    r = run({"export", "--id", std::to_string(prelu), "--format", "torch"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("nn.Parameter(torch.full((num_channels,), 0.25))"), std::string::npos) << r.out;
+    r = run({"export", "--id", std::to_string(prelu), "--format", "latex"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("\\beta = 0.25 \\text{ initially}"), std::string::npos) << r.out;
+
+    r = run({"leaderboard"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("beta(0.25)"), std::string::npos) << r.out;
+
+    const std::string page = (dir.path() / "report.html").string();
+    r = run({"report", "-o", page});
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::ifstream in(page);
+    const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_NE(html.find("max(x, 0) + beta(0.25)*min(x, 0)"), std::string::npos);
+
+    r = run_binary({"parse", "(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x", "--format", "json"}, dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    doc = parse_json(r.out);
+    EXPECT_EQ(doc["canonical"].get<std::string>(), aptx_text);
+    initial = doc["beta_initial"].get<std::vector<double>>();
+    std::sort(initial.begin(), initial.end());
+    EXPECT_EQ(initial, (std::vector<double>{0.5, 1.0, 1.0}));
+    // At the initial values APTx is (1 + tanh(x)) x / 2: f(1) = 0.8808.
+    for (const json& sample : doc["samples"])
+        if (sample["x"].get<double>() == 1.0) {
+            EXPECT_NEAR(sample["f"].get<double>(), (1 + std::tanh(1.0)) / 2, 1e-6);
+        }
+    r = run_binary({"parse", "beta(0.5)*x + beta(2)"}, dir.path());
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("beta is given two initial values, 0.5 and 2"), std::string::npos) << r.err;
 }
 
 TEST_F(ReportCommands, ExportErrors) {

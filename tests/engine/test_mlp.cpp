@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -157,6 +158,66 @@ TEST(Layers, ActivationGradientsIncludingBetaMatchFiniteDifferences) {
         expect_gradients(text, x.data(), dx.data(), n, 1e-3f, 2e-3, loss);
         expect_gradients(text, act.beta(), act.beta_grad(), params.values().size(), 1e-3f, 2e-3, loss);
     }
+}
+
+// Betas that carry an initial value (beta(0.25)) start there on every channel, init() restores them, and
+// the gradients at the start match finite differences (PReLU, APTx).
+TEST(Layers, BetasStartAtTheirInitialValuesOnEveryChannel) {
+    constexpr std::size_t kOuter = 4, kChannels = 3, kInner = 2;
+    const std::pair<const char*, std::vector<float>> cases[] = {
+        {"max(x, 0) + beta(0.25)*min(x, 0)", {0.25f}},
+        {"(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x", {1.0f, 1.0f, 0.5f}},
+        {"beta2(-2)*sin(x) + beta*x", {1.0f, -2.0f}},
+    };
+    for (const auto& [text, initial] : cases) {
+        const Program program = compile(text);
+        FlatParameters params(ActivationLayer::parameter_count(program, kChannels));
+        ActivationLayer act(program, kChannels, params);
+        ASSERT_EQ(params.values().size(), initial.size() * kChannels) << text;
+        for (std::size_t k = 0; k < initial.size(); ++k)
+            for (std::size_t c = 0; c < kChannels; ++c) EXPECT_EQ(act.beta()[k * kChannels + c], initial[k]) << text;
+        act.beta()[kChannels - 1] = 7.0f;
+        act.init();
+        EXPECT_EQ(act.beta()[kChannels - 1], initial[0]) << text;
+
+        Rng rng(7);
+        const std::size_t n = kOuter * kChannels * kInner;
+        std::vector<float> x = random_vector(n, rng, 2.0f), weighting = random_vector(n, rng), y(n), dx(n);
+        const auto loss = [&] {
+            act.forward(x.data(), y.data(), kOuter, kInner);
+            return dot(y, weighting);
+        };
+        act.backward(x.data(), weighting.data(), dx.data(), kOuter, kInner);
+        expect_gradients(text, x.data(), dx.data(), n, 1e-3f, 2e-3, loss);
+        expect_gradients(text, act.beta(), act.beta_grad(), params.values().size(), 1e-3f, 2e-3, loss);
+    }
+}
+
+TEST(Mlp, BetasStartAtTheirInitialValuesAndGradientsMatch) {
+    NetworkConfig cfg;
+    cfg.input = ImageShape{1, 1, 5};
+    cfg.classes = 3;
+    cfg.width = 6;
+    cfg.depth = 2;
+    cfg.init_seed = 11;
+    const Program program = compile("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x");   // APTx
+    auto net = make_mlp(cfg, program);
+    // Per hidden layer: weights, bias, then betas k = 0, 1, 2 for the 6 channels.
+    const std::size_t first_betas[] = {5 * 6 + 6, 5 * 6 + 6 + 18 + 6 * 6 + 6};
+    for (std::size_t first : first_betas)
+        for (std::size_t i = 0; i < 18; ++i) EXPECT_EQ(net->params()[first + i], i < 12 ? 1.0f : 0.5f) << first + i;
+    constexpr int kBatch = 4;
+    Rng rng(5);
+    const std::vector<float> x = random_vector(kBatch * 5, rng, 2.0f);
+    const std::vector<std::int32_t> labels{0, 2, 1, 2};
+    net->train_batch(x.data(), labels.data(), kBatch);
+    const std::vector<float> grads(net->grads().begin(), net->grads().end());
+    std::vector<float> logits(kBatch * 3);
+    const auto inferred_loss = [&] {
+        net->infer(x.data(), kBatch, logits.data());
+        return softmax_cross_entropy(logits.data(), labels.data(), kBatch, 3, nullptr);
+    };
+    expect_gradients("mlp aptx", net->params().data(), grads.data(), grads.size(), 1e-2f, 5e-3, inferred_loss);
 }
 
 TEST(Mlp, WholeNetworkGradientsMatchFiniteDifferences) {

@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -53,7 +54,7 @@ bool close(double actual, double expected, double rtol, double atol) {
 }
 
 constexpr double kProbeX[] = {-4.3, -2.9, -1.7, -0.61, -0.13, 0.07, 0.45, 1.3, 2.2, 3.7};
-constexpr double kBetas[] = {0.8, 1.3};
+constexpr double kBetas[] = {0.8, 1.3, 0.6};
 
 std::vector<ExportItem> export_items() {
     std::vector<ExportItem> items = {
@@ -67,6 +68,10 @@ std::vector<ExportItem> export_items() {
         {"folded_const", parsed("exp(2) * x - 1 / 3"), ""},
         {"beta_only", parsed("beta2 * beta"), ""},
         {"constant", parsed("3"), ""},
+        // Parameters with initial values: PReLU, APTx, a negative and a zero start.
+        {"prelu", parsed("max(x, 0) + beta(0.25)*min(x, 0)"), ""},
+        {"aptx", parsed("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x"), ""},
+        {"shifted", parsed("x*sigmoid(beta(-1.5)*x) + beta2(0)*x"), ""},
     };
     // Every primitive once, so every helper in the header is instantiated and checked.
     for (const OpInfo& info : all_ops()) {
@@ -78,14 +83,15 @@ std::vector<ExportItem> export_items() {
     return items;
 }
 
-// A driver printing, for each item, x and each precision: value, df/dx, df/dbeta_k.
+// A driver printing, for each item, x and each precision: value, df/dx, df/dbeta_k; then, as item
+// "NAME@init", value and df/dx with every beta left to its default (the initial value).
 std::string driver_source(const std::vector<ExportItem>& items) {
     std::string src = "#include <cstdio>\n#include \"activations.hpp\"\n\ntemplate <typename T, typename F, typename G>\n"
                       "void probe(const char* name, double x, F f, G g, int betas) {\n"
-                      "    T dbeta[2] = {T(0), T(0)};\n"
+                      "    T dbeta[3] = {T(0), T(0), T(0)};\n"
                       "    const T v = f(T(x));\n    const T d = g(T(x), dbeta);\n"
-                      "    std::printf(\"%s %d %.17g %.17g %.17g %.17g %.17g\\n\", name, int(sizeof(T)), x, double(v), double(d),"
-                      " double(dbeta[0]), double(dbeta[1]));\n    (void)betas;\n}\n\nint main() {\n";
+                      "    std::printf(\"%s %d %.17g %.17g %.17g %.17g %.17g %.17g\\n\", name, int(sizeof(T)), x, double(v), double(d),"
+                      " double(dbeta[0]), double(dbeta[1]), double(dbeta[2]));\n    (void)betas;\n}\n\nint main() {\n";
     for (const ExportItem& item : items) {
         const int k = item.expr.beta_count();
         std::string beta_args;
@@ -98,6 +104,10 @@ std::string driver_source(const std::vector<ExportItem>& items) {
                 " [](T v, T* db) {{ return actsearch_export::{0}_grad<T>(v{1}, db); }}, {2});\n",
                 item.name, beta_args, k);
             src += fmt::format("        (void)actsearch_export::{}_grad<T>(T(x){}, nullptr);\n", item.name, beta_args);
+            src += fmt::format(
+                "        probe<T>(\"{0}@init\", x, [](T v) {{ return actsearch_export::{0}<T>(v); }},"
+                " [](T v, T*) {{ return actsearch_export::{0}_grad<T>(v); }}, {1});\n",
+                item.name, k);
             src += "    }\n";
         }
     }
@@ -106,7 +116,7 @@ std::string driver_source(const std::vector<ExportItem>& items) {
 }
 
 struct Row {
-    double x, value, dx, dbeta0, dbeta1;
+    double x, value, dx, dbeta[3];
 };
 
 class ExportCpp : public ::testing::Test {
@@ -126,10 +136,11 @@ protected:
         std::ifstream in(*dir_ / "out.txt");
         rows_ = new std::map<std::pair<std::string, int>, std::vector<Row>>();
         // Tokens through strtod: operator>> does not read the "nan" and "inf" that printf writes.
-        std::string name, size, x, value, dx, dbeta0, dbeta1;
+        std::string name, size, x, value, dx, dbeta0, dbeta1, dbeta2;
         auto num = [](const std::string& t) { return std::strtod(t.c_str(), nullptr); };
-        while (in >> name >> size >> x >> value >> dx >> dbeta0 >> dbeta1)
-            (*rows_)[{name, std::stoi(size)}].push_back({num(x), num(value), num(dx), num(dbeta0), num(dbeta1)});
+        while (in >> name >> size >> x >> value >> dx >> dbeta0 >> dbeta1 >> dbeta2)
+            (*rows_)[{name, std::stoi(size)}].push_back(
+                {num(x), num(value), num(dx), {num(dbeta0), num(dbeta1), num(dbeta2)}});
     }
     static void TearDownTestSuite() {
         if (compile_status_ == 0 && run_status_ == 0) fs::remove_all(*dir_);  // keep the evidence otherwise
@@ -154,13 +165,13 @@ protected:
 TEST_F(ExportCpp, HeaderCompilesWithWarningsAsErrorsAndRuns) {
     ASSERT_EQ(compile_status_, 0) << "exported header failed to compile:\n" << compile_log();
     ASSERT_EQ(run_status_, 0);
-    EXPECT_EQ(rows_->size(), 2 * items_->size());
+    EXPECT_EQ(rows_->size(), 4 * items_->size());   // float and double, explicit betas and defaults
 }
 
 TEST_F(ExportCpp, DoubleValuesAndGradientsMatchReference) {
     ASSERT_EQ(compile_status_, 0) << compile_log();
     for (const ExportItem& item : *items_) {
-        const std::vector<double> beta(kBetas, kBetas + 2);
+        const std::vector<double> beta(std::begin(kBetas), std::end(kBetas));
         const auto& rows = (*rows_)[{item.name, 8}];
         ASSERT_EQ(rows.size(), std::size(kProbeX)) << item.name;
         for (const Row& r : rows) {
@@ -178,7 +189,7 @@ TEST_F(ExportCpp, DoubleValuesAndGradientsMatchReference) {
                 up[k] += h;
                 down[k] -= h;
                 const double dk = (reference_value(item.expr, r.x, up) - reference_value(item.expr, r.x, down)) / (2 * h);
-                EXPECT_TRUE(close(k == 0 ? r.dbeta0 : r.dbeta1, dk, 1e-6, 1e-7)) << item.name << " d/dbeta" << k << " at " << r.x;
+                EXPECT_TRUE(close(r.dbeta[k], dk, 1e-6, 1e-7)) << item.name << " d/dbeta" << k << " at " << r.x;
             }
         }
     }
@@ -188,10 +199,10 @@ TEST_F(ExportCpp, FloatValuesMatchTheEvaluator) {
     ASSERT_EQ(compile_status_, 0) << compile_log();
     for (const ExportItem& item : *items_) {
         const Program program(item.expr);
-        const float beta[2] = {static_cast<float>(kBetas[0]), static_cast<float>(kBetas[1])};
+        const float beta[3] = {static_cast<float>(kBetas[0]), static_cast<float>(kBetas[1]), static_cast<float>(kBetas[2])};
         for (const Row& r : (*rows_)[{item.name, 4}]) {
             const float x = static_cast<float>(r.x);
-            float y = 0.0f, dx = 0.0f, dbeta[2] = {0.0f, 0.0f};
+            float y = 0.0f, dx = 0.0f, dbeta[3] = {0.0f, 0.0f, 0.0f};
             const float dy = 1.0f;
             program.eval(&x, &y, 1, beta);
             program.backward(&x, &dy, &dx, beta, dbeta, ActShape{});
@@ -201,19 +212,58 @@ TEST_F(ExportCpp, FloatValuesMatchTheEvaluator) {
             }
             EXPECT_TRUE(close(r.value, y, 1e-5, 1e-6)) << item.name << "(" << x << "): header " << r.value << ", evaluator " << y;
             EXPECT_TRUE(close(r.dx, dx, 1e-4, 1e-5)) << item.name << "'(" << x << "): header " << r.dx << ", evaluator " << dx;
-            if (item.expr.beta_count() > 0) {
-                EXPECT_TRUE(close(r.dbeta0, dbeta[0], 1e-4, 1e-5)) << item.name << " dbeta at " << x;
-            }
+            for (int k = 0; k < item.expr.beta_count(); ++k)
+                EXPECT_TRUE(close(r.dbeta[k], dbeta[k], 1e-4, 1e-5)) << item.name << " dbeta" << k << " at " << x;
         }
     }
+}
+
+// Called without betas, each function starts where training starts: its betas' defaults are their
+// initial values (beta(0.25) -> T beta = T(0.25)), checked against the evaluator at those values.
+TEST_F(ExportCpp, BetaDefaultsAreTheInitialValues) {
+    ASSERT_EQ(compile_status_, 0) << compile_log();
+    int with_values = 0;
+    for (const ExportItem& item : *items_) {
+        const Program program(item.expr);
+        const std::vector<double> initial = item.expr.beta_initial_values();
+        with_values += std::any_of(initial.begin(), initial.end(), [](double v) { return v != 1.0; });
+        const auto& doubles = (*rows_)[{item.name + "@init", 8}];
+        const auto& floats = (*rows_)[{item.name + "@init", 4}];
+        ASSERT_EQ(doubles.size(), std::size(kProbeX)) << item.name;
+        ASSERT_EQ(floats.size(), std::size(kProbeX)) << item.name;
+        for (const Row& r : doubles) {
+            const double expected = reference_value(item.expr, r.x, initial);
+            if (std::isfinite(expected)) {
+                EXPECT_TRUE(close(r.value, expected, 1e-12, 1e-14)) << item.name << "@init(" << r.x << ")";
+            }
+        }
+        for (const Row& r : floats) {
+            const float x = static_cast<float>(r.x);
+            float y = 0.0f, dx = 0.0f;
+            const float dy = 1.0f;
+            std::vector<float> dbeta(initial.size(), 0.0f);
+            program.eval(&x, &y, 1, program.beta_initial_values().data());
+            program.backward(&x, &dy, &dx, program.beta_initial_values().data(), dbeta.empty() ? nullptr : dbeta.data(),
+                             ActShape{});
+            if (std::isnan(y)) continue;
+            EXPECT_TRUE(close(r.value, y, 1e-5, 1e-6)) << item.name << "@init(" << x << "): header " << r.value << ", evaluator " << y;
+            EXPECT_TRUE(close(r.dx, dx, 1e-4, 1e-5)) << item.name << "@init'(" << x << "): header " << r.dx << ", evaluator " << dx;
+        }
+    }
+    EXPECT_EQ(with_values, 3);   // prelu, aptx, shifted
 }
 
 TEST(ExportCppText, CommentsFormulaAndRejectsBadNames) {
     const std::string header = export_cpp({{"swish_beta", parsed("x * sigmoid(beta * x)"), "score 0.91"}});
     EXPECT_NE(header.find("#pragma once"), std::string::npos);
     EXPECT_NE(header.find("// score 0.91\n"), std::string::npos);
-    EXPECT_NE(header.find("inline T swish_beta(T x, T beta)"), std::string::npos);
-    EXPECT_NE(header.find("inline T swish_beta_grad(T x, T beta, T* dbeta)"), std::string::npos);
+    EXPECT_NE(header.find("inline T swish_beta(T x, T beta = T(1))"), std::string::npos);
+    EXPECT_NE(header.find("inline T swish_beta_grad(T x, T beta = T(1), T* dbeta = nullptr)"), std::string::npos);
+    const std::string aptx = export_cpp({{"aptx", parsed("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x"), ""}});
+    EXPECT_NE(aptx.find("inline T aptx(T x, T beta = T(1), T beta2 = T(1), T beta3 = T(0.5))"), std::string::npos) << aptx;
+    EXPECT_NE(aptx.find("// f(x) = (beta + tanh(beta2*x))*beta3(0.5)*x\n"), std::string::npos) << aptx;
+    const std::string negative = export_cpp({{"f", parsed("beta(-2.5e-7)*x"), ""}});
+    EXPECT_NE(negative.find("inline T f(T x, T beta = T(-2.5e-07))"), std::string::npos) << negative;
     EXPECT_THROW(export_cpp({{"2bad", make_leaf_x(), ""}}), std::invalid_argument);
     EXPECT_THROW(export_cpp({{"a", make_leaf_x(), ""}, {"a", make_leaf_x(), ""}}), std::invalid_argument);
     EXPECT_THROW(export_cpp({{"ok", make_leaf_x(1), ""}}), std::invalid_argument);
@@ -225,12 +275,18 @@ TEST(ExportTorch, ModulePerItemWithChannelParameters) {
                                          {"two", parsed("beta * relu(x) + beta2 * sinc(x)"), ""},
                                          {"none", parsed("beta"), ""},
                                          {"plain_relu", parsed("relu(x)"), ""},
-                                         {"plainRelu", parsed("relu(x) + 0"), ""}});
+                                         {"plainRelu", parsed("relu(x) + 0"), ""},
+                                         {"aptx", parsed("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x"), ""}});
     EXPECT_NE(py.find("import torch"), std::string::npos);
     EXPECT_NE(py.find("class SwishBeta(nn.Module):"), std::string::npos) << py;  // CapWords
     EXPECT_NE(py.find("def __init__(self, num_channels: int, channel_dim: int = 1):"), std::string::npos);
     EXPECT_NE(py.find("self.beta = nn.Parameter(torch.ones(num_channels))"), std::string::npos);
     EXPECT_NE(py.find("self.beta2 = nn.Parameter(torch.ones(num_channels))"), std::string::npos);
+    // Initial values other than 1: the parameter starts there.
+    const auto aptx = py.find("class Aptx(nn.Module):");
+    ASSERT_NE(aptx, std::string::npos);
+    EXPECT_NE(py.find("self.beta3 = nn.Parameter(torch.full((num_channels,), 0.5))", aptx), std::string::npos) << py;
+    EXPECT_NE(py.find("f(x) = (beta + tanh(beta2*x))*beta3(0.5)*x", aptx), std::string::npos) << py;
     EXPECT_NE(py.find("beta = _per_channel(self.beta, x, self.channel_dim)"), std::string::npos);
     EXPECT_NE(py.find("return (x * torch.sigmoid((beta * x)))"), std::string::npos) << py;
     EXPECT_NE(py.find("torch.sinc(x / math.pi)"), std::string::npos);  // torch.sinc is normalised
@@ -286,6 +342,8 @@ std::vector<ExportItem> torch_items() {
         {"powers", parsed("x ^ 3 - abs(x) ^ 1.5 + 1 / (x * x + 1)"), ""},
         {"beta_only", parsed("beta2 * beta"), ""},
         {"constant", parsed("3"), ""},
+        {"prelu", parsed("max(x, 0) + beta(0.25)*min(x, 0)"), ""},
+        {"aptx", parsed("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x"), ""},
     };
     for (const OpInfo& info : all_ops()) {
         if (info.arity == 1 && info.op != Op::Pow)
@@ -324,6 +382,8 @@ for name, betas in items:
             try:
                 cls = getattr(A, name)
                 m = cls(channels, channel_dim) if betas else cls()
+                for k, p in enumerate(m.parameters()):
+                    dump(key, "init%d" % k, p.detach())  # what the module starts at
                 with torch.no_grad():
                     for k, p in enumerate(m.parameters()):
                         p.copy_(torch.tensor([0.5 + 0.25 * k + 0.1 * c for c in range(channels)]))
@@ -417,6 +477,9 @@ TEST(ExportTorchRun, ScriptTraceShapesValuesAndGradientsMatchTheEvaluator) {
                     }
                     ++compared;
                 };
+                const std::vector<float>& initial = program.beta_initial_values();
+                for (int k = 0; k < betas; ++k)   // every channel starts at the initial value
+                    check(fmt::format("init{}", k), std::vector<float>(channels, initial[k]), 0.0, 0.0);
                 check("y", y, 1e-4, 1e-5);
                 check("dx", dx, 1e-4, 1e-5);
                 for (int k = 0; k < betas; ++k)

@@ -133,7 +133,11 @@ ActivationLayer::ActivationLayer(const Program& program, int channels, FlatParam
     init();
 }
 
-void ActivationLayer::init() noexcept { std::fill(beta_.value, beta_.value + beta_.size, 1.0f); }
+void ActivationLayer::init() noexcept {
+    const std::vector<float>& initial = program_.beta_initial_values();
+    for (std::size_t k = 0; k < initial.size(); ++k)
+        std::fill_n(beta_.value + k * std::size_t(channels_), channels_, initial[k]);
+}
 
 void ActivationLayer::forward(const float* x, float* y, std::size_t outer, std::size_t inner) const {
     program_.forward(x, y, beta_.value, ActShape{outer, std::size_t(channels_), inner});

@@ -95,7 +95,8 @@ private:
 };
 
 // The candidate activation with its per-channel betas (beta k of channel c at beta[k * channels + c],
-// the layout Program expects), initialised to 1 and trained like every other parameter. The tensor is
+// the layout Program expects), each initialised to its initial value (1 unless the expression says,
+// `beta(0.25)`) and trained like every other parameter. The tensor is
 // [outer, channels, inner]: dense layers pass (batch, units, 1), conv layers (batch, C, H*W).
 class ActivationLayer {
 public:
@@ -104,7 +105,7 @@ public:
         return std::size_t(program.beta_count()) * channels;
     }
 
-    void init() noexcept;   // betas = 1
+    void init() noexcept;   // every channel's beta k = the program's initial value of beta k
     void forward(const float* x, float* y, std::size_t outer, std::size_t inner = 1) const;
     // dx = dy * f'(x) (written); dbeta += sum over the channel of dy * df/dbeta.
     void backward(const float* x, const float* dy, float* dx, std::size_t outer, std::size_t inner = 1) const;

@@ -32,7 +32,8 @@ namespace actsearch {
 // Semantics (NaN, inf, kinks) are documented in grammar/NUMERICS.md.
 #define ACTSEARCH_OP_TABLE(P)                                                                                        \
     /* Leaves: the pre-activation input (in a space template argument `index`, x1 = 0, x2 = 1), a number     */   \
-    /* literal (Node::value), a trainable per-channel parameter (Node::index 0 = beta, 1 = beta2, ...).       */   \
+    /* literal (Node::value), a trainable per-channel parameter (Node::index 0 = beta, 1 = beta2, ...;       */   \
+    /* Node::value its initial value, 1 unless written as beta(0.25)).                                       */   \
     P(X, "x", "", 0, false, "", None, 0.0f, "x", "x", false)                                                         \
     P(Const, "const", "", 0, false, "", None, 0.0f, "", "", false)                                                   \
     P(Beta, "beta", "", 0, false, "", None, 0.0f, "beta", "\\beta", false)                                           \

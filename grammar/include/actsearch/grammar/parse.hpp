@@ -26,7 +26,10 @@ struct ParseResult {
 };
 
 // Infix: numbers, x, beta, beta2.., + - * / ^, unary minus, parentheses, name(a) and name(a, b).
-// In space templates, x1 and x2 name arguments 0 and 1 (`x` is argument 0).
+// In space templates, x1 and x2 name arguments 0 and 1 (`x` is argument 0). A trainable parameter may
+// carry its initial value, `beta(0.25)`, `beta3(-1)` (a number literal, finite in float); written at
+// one use it holds for all uses of that parameter, two different values are an error, and a parameter
+// whose value is written nowhere starts at 1 (`beta(1)` and `beta` are the same Expr).
 // Never throws, never recurses without bound: nesting deeper than kMaxDepth is an error.
 ParseResult parse(std::string_view input, Notation notation = Notation::Infix);
 

@@ -30,6 +30,9 @@ public:
     Program& operator=(Program&&) noexcept;
 
     int beta_count() const noexcept;
+    // Initial value of each beta (Expr::beta_initial_values in float): what a network's per-channel
+    // betas start at, and the betas to pass to see the function as it starts training.
+    const std::vector<float>& beta_initial_values() const noexcept;
 
     // y = f(x). beta: beta_count() * channels values, beta k of channel c at beta[k * channels + c].
     // Thread-safe: each call uses its own stack/thread-local scratch; no allocation in steady state.
