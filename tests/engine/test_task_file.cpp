@@ -166,7 +166,7 @@ TEST(TaskFile, NetworksAndSplitsAreChecked) {
     EXPECT_NE(parse_error(text("[1, \"pool\", \"pool\"]", "[0, 100]")).find("must follow a convolution"), std::string::npos);
     EXPECT_NE(parse_error(text("[1, \"max\"]", "[0, 100]")).find("\"pool\""), std::string::npos);
     EXPECT_NE(parse_error(text("[1, 0]", "[0, 100]")).find("between 1 and 64"), std::string::npos);
-    EXPECT_NE(parse_error(text("[]", "[0, 100]")).find("'layers' must hold 1 to 64 values"), std::string::npos);
+    EXPECT_NE(parse_error(text("[]", "[0, 100]")).find("'layers' must hold 1 to 32 values"), std::string::npos);
     // Four pools halve 8x8 images past 1x1.
     EXPECT_NE(parse_error(text("[1, \"pool\", 1, \"pool\", 1, \"pool\", 1, \"pool\"]", "[0, 100]"))
                   .find("8x8 images are too small for the network: it halves them 4 times"),

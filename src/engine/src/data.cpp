@@ -129,13 +129,14 @@ NpyHeader read_npy_header(GzFile& f) {
         const std::size_t k = header.find(fmt::format("'{}'", key));
         if (k == std::string::npos) throw bad(fmt::format("no '{}'", key));
         const std::size_t colon = header.find(':', k);
-        if (colon == std::string::npos) throw bad(fmt::format("no value for '{}'", key));
-        return header.find_first_not_of(' ', colon + 1);
+        const std::size_t value = colon == std::string::npos ? colon : header.find_first_not_of(' ', colon + 1);
+        if (value == std::string::npos) throw bad(fmt::format("no value for '{}'", key));
+        return value;
     };
     NpyHeader h;
     {
         const std::size_t v = value_of("descr");
-        if (v == std::string::npos || (header[v] != '\'' && header[v] != '"')) throw bad("descr is not a string");
+        if (header[v] != '\'' && header[v] != '"') throw bad("descr is not a string");
         const std::size_t end = header.find(header[v], v + 1);
         if (end == std::string::npos) throw bad("unterminated descr");
         const std::string descr = header.substr(v + 1, end - v - 1);
@@ -158,7 +159,7 @@ NpyHeader read_npy_header(GzFile& f) {
     }
     {
         const std::size_t v = value_of("shape");
-        if (v == std::string::npos || header[v] != '(') throw bad("shape is not a tuple");
+        if (header[v] != '(') throw bad("shape is not a tuple");
         const std::size_t end = header.find(')', v);
         if (end == std::string::npos) throw bad("unterminated shape");
         for (std::size_t pos = v + 1; pos < end;) {
@@ -184,11 +185,27 @@ T load_le(const unsigned char* p) {
     return v;
 }
 
+// Reads exactly n bytes, growing the buffer as data arrives: a header that claims gigabytes over a
+// short file fails as truncated without allocating them first.
+std::vector<unsigned char> read_bytes(GzFile& f, std::uint64_t n, const char* what) {
+    if (n > kMaxIdxBytes) throw DataError(fmt::format("'{}': {} bytes of {} is implausibly large", f.path(), n, what));
+    constexpr std::size_t kChunk = std::size_t(1) << 26;
+    std::vector<unsigned char> out;
+    while (out.size() < n) {
+        const std::size_t want = std::size_t(std::min<std::uint64_t>(kChunk, n - out.size()));
+        const std::size_t at = out.size();
+        out.resize(at + want);
+        const std::size_t got = f.read_some(out.data() + at, want);
+        if (got != want)
+            throw DataError(fmt::format("'{}' is truncated: expected {} bytes of {}, found {}", f.path(), n, what, at + got));
+    }
+    return out;
+}
+
 // Reads the array's data as doubles (integers exactly up to 2^53; labels and bytes are far below).
 std::vector<double> read_npy_values(GzFile& f, const NpyHeader& h) {
     const std::uint64_t n = h.elements();
-    std::vector<unsigned char> raw(n * h.item);
-    f.read_exact(raw.data(), raw.size(), "array data");
+    const std::vector<unsigned char> raw = read_bytes(f, n * h.item, "array data");
     std::vector<double> out(n);
     for (std::uint64_t i = 0; i < n; ++i) {
         const unsigned char* p = raw.data() + i * h.item;
@@ -344,8 +361,7 @@ Dataset load_npy(const std::string& images_path, const std::string& labels_path,
                                         shape.height, shape.width, shape.size(), shape.height, shape.width));
         n = h.shape[0];
         if (h.kind == 'u' && h.item == 1) {
-            d.pixels.resize(n * shape.size());
-            f.read_exact(d.pixels.data(), d.pixels.size(), "array data");
+            d.pixels = read_bytes(f, h.elements(), "array data");
         } else if (h.kind == 'f') {
             const std::vector<double> v = read_npy_values(f, h);
             d.values.resize(v.size());
@@ -452,15 +468,6 @@ Dataset load_csv(const std::string& path, const CsvOptions& options, ImageShape 
     if (d.labels.empty()) throw DataError(fmt::format("'{}' holds no examples", path));
     set_unit_normalisation(d);
     return d;
-}
-
-void append(Dataset& a, const Dataset& b) {
-    if (a.shape.channels != b.shape.channels || a.shape.height != b.shape.height || a.shape.width != b.shape.width ||
-        a.classes != b.classes || a.is_float() != b.is_float())
-        throw DataError("cannot append data sets of different shapes, classes or value types");
-    a.pixels.insert(a.pixels.end(), b.pixels.begin(), b.pixels.end());
-    a.values.insert(a.values.end(), b.values.begin(), b.values.end());
-    a.labels.insert(a.labels.end(), b.labels.begin(), b.labels.end());
 }
 
 Dataset slice(const Dataset& d, std::size_t begin, std::size_t end) {

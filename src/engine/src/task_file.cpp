@@ -23,7 +23,7 @@ namespace {
 constexpr std::int64_t kMaxSteps = 1'000'000, kMaxWidth = 1024, kMaxDepth = 16, kMaxBatch = 4096;
 constexpr std::int64_t kMaxRecal = 1000, kMaxDownsample = 8, kMaxVal = 1'000'000;
 constexpr std::int64_t kMaxSide = 4096, kMaxChannels = 4096, kMaxExample = std::int64_t(1) << 24;
-constexpr std::int64_t kMaxClasses = 100'000, kMaxLayers = 64, kMaxMultiplier = 64, kMaxStages = 8;
+constexpr std::int64_t kMaxClasses = 100'000, kMaxLayers = 32, kMaxMultiplier = 64, kMaxStages = 8;
 constexpr std::int64_t kMaxRows = std::int64_t(1) << 40, kMaxPoints = 10'000'000;
 constexpr double kMaxLr = 10, kMaxWeightDecay = 1, kMaxClip = 1e6;
 
@@ -166,7 +166,6 @@ private:
                         fail(layer, "a layer is a channel multiplier (an integer) or \"pool\"");
                     }
                 }
-                if (d.cnn_layers.size() > 16) fail(n, "at most 16 layers are supported");
                 break;
             }
             case NetworkKind::ResNet:

@@ -273,6 +273,8 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
             hash.data(data->validation);
         } catch (const DataError& e) {
             return TaskError{fmt::format("{}: {}", spec->path, e.what())};
+        } catch (const std::bad_alloc&) {
+            return TaskError{fmt::format("{}: out of memory loading the data", spec->path)};
         }
         task.name = fmt::format("{}@{:012x}", spec->name, hash.value() >> 16);
         const std::lock_guard lock(registry_mutex);

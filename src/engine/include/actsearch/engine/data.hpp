@@ -50,8 +50,6 @@ struct CsvOptions {
     int label_index = -1;
 };
 Dataset load_csv(const std::string& path, const CsvOptions& options, ImageShape shape, int classes);
-// Rows of b appended to a (same shape, classes and kind of values; DataError otherwise).
-void append(Dataset& a, const Dataset& b);
 // Take rows [begin, end) of a dataset (DataError when out of range).
 Dataset slice(const Dataset& d, std::size_t begin, std::size_t end);
 
