@@ -115,7 +115,7 @@ inline void write_csv(const Examples& e, const std::filesystem::path& path, bool
     };
     if (header) {
         std::vector<std::string> names;
-        for (int k = 0; k < e.features(); ++k) names.push_back("f" + std::to_string(k));
+        for (int k = 0; k < e.features(); ++k) names.push_back(std::string(1, 'f').append(std::to_string(k)));
         row(names, "label");
     }
     for (int i = 0; i < e.n; ++i) {

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "actsearch/engine/evaluate.hpp"
@@ -139,7 +140,7 @@ TEST(TaskFile, ErrorsArePositionedOneLiners) {
         {14, "", "t.task:15:1: unknown key 'steps' in [validation]"},
         {1, "name = \"has space\"", "t.task:1:8: 'name' must be 1 to 64 letters"},
         {1, "", "missing key 'name' in the task file"},
-        {2, "[net]", "t.task:2:1: unknown key 'net' in the task file"},
+        {2, "[net]", "t.task:2:2: unknown key 'net' in the task file"},
         {5, "format = \"parquet\"", "t.task:5:10: 'format' must be one of idx, cifar, npy, csv, spirals"},
         {18, "lr = 0.1 0.2", "t.task:18:"},   // TOML syntax
         {10, "seed = 1\nseed = 2", "t.task:11:"},   // a duplicate key
@@ -202,8 +203,12 @@ TEST(TaskFile, BuiltInFilesMatchTheShippedOnesAndTheOldConstants) {
             EXPECT_EQ(d.validation.seed, 0x5350495241'4c02ull);
             EXPECT_EQ(d.mean, (std::vector<float>{0.5f, 0.5f}));
         }
-        if (d.network == NetworkKind::Cnn) EXPECT_EQ(d.cnn_layers, (std::vector<int>{1, 1, 0, 2, 2, 0}));
-        if (d.network == NetworkKind::ResNet) EXPECT_EQ(d.resnet_stages, 3);
+        if (d.network == NetworkKind::Cnn) {
+            EXPECT_EQ(d.cnn_layers, (std::vector<int>{1, 1, 0, 2, 2, 0}));
+        }
+        if (d.network == NetworkKind::ResNet) {
+            EXPECT_EQ(d.resnet_stages, 3);
+        }
     }
 }
 
@@ -344,7 +349,7 @@ TEST(TaskFile, DataErrorsNameTheFiles) {
          "no column named 'class'"},
     };
     for (std::size_t i = 0; i < cases.size(); ++i) {
-        const std::string file = task("e" + std::to_string(i) + ".task", cases[i].sections);
+        const std::string file = task(fmt::format("e{}.task", i), cases[i].sections);
         const std::string message = resolve_error(file);
         EXPECT_EQ(message.rfind(file + ": ", 0), 0u) << message;
         EXPECT_NE(message.find(cases[i].expected), std::string::npos) << i << ": " << message;

@@ -41,16 +41,19 @@ public:
     }
     [[noreturn]] void fail(const toml::node& at, const std::string& message) const { fail(at.source(), message); }
 
-    // Every key of `table` must be one of `known`.
+    // Every key of `table` must be one of `known`; the first unknown one in the file is reported.
     void only(const toml::table& table, const std::string& where, std::initializer_list<std::string_view> known) const {
+        const toml::key* first = nullptr;
         for (auto&& [key, node] : table) {
             bool ok = false;
             for (std::string_view k : known) ok = ok || key.str() == k;
-            if (!ok) {
-                std::string list;
-                for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-                fail(key.source(), fmt::format("unknown key '{}' in {} (known: {})", key.str(), where, list));
-            }
+            const auto at = [](const toml::key& k) { return std::pair(k.source().begin.line, k.source().begin.column); };
+            if (!ok && (first == nullptr || at(key) < at(*first))) first = &key;
+        }
+        if (first != nullptr) {
+            std::string list;
+            for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+            fail(first->source(), fmt::format("unknown key '{}' in {} (known: {})", first->str(), where, list));
         }
     }
 

@@ -328,8 +328,18 @@ std::shared_ptr<const TaskData> task_data(const TaskDefinition& def, const std::
     // that read the same data (fmnist-mlp, fmnist-cnn, ...) share one copy.
     static std::mutex mutex;
     static std::map<std::tuple<std::string, std::string, int>, std::shared_ptr<const TaskData>> cache;
-    const std::string key = def.canonical_data(true);
     const std::string dir = def.format == DataFormat::Spirals ? std::string() : data_dir;
+    // The key: what the data are, and the size and modification time of each file, so that a file
+    // changed while the process runs is read again.
+    std::string key = def.canonical_data(true);
+    for (const SplitSpec* split : {&def.train, &def.validation})
+        for (const std::string& f : split->files) {
+            std::error_code ec;
+            const std::filesystem::path path = std::filesystem::path(dir) / f;
+            const auto size = std::filesystem::file_size(path, ec);
+            const auto time = std::filesystem::last_write_time(path, ec);
+            key += fmt::format("\n{} {} {}", f, ec ? 0 : size, ec ? 0 : time.time_since_epoch().count());
+        }
     if (factor <= 1) {
         const std::lock_guard lock(mutex);
         auto& slot = cache[{key, dir, 1}];
