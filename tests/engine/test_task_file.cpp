@@ -144,6 +144,9 @@ TEST(TaskFile, ErrorsArePositionedOneLiners) {
         {5, "format = \"parquet\"", "t.task:5:10: 'format' must be one of idx, cifar, npy, csv, spirals"},
         {18, "lr = 0.1 0.2", "t.task:18:"},   // TOML syntax
         {10, "seed = 1\nseed = 2", "t.task:11:"},   // a duplicate key
+        {9, "points = \xff" "200", "t.task:9:10: the file is not valid UTF-8"},
+        // toml++ 3.3 has undefined behaviour on U+FB36..U+FEFE (found by fuzz_task): refused before it.
+        {9, "points = 200  # \xef\xb9\x90", "t.task:9:17: character U+FE50 is not supported in a task file"},
     };
     for (const Case& c : cases) {
         const std::string message = parse_error(replace_line(kBase, c.line, c.with));

@@ -119,7 +119,34 @@ public:
         fail(n, fmt::format("'{}' must be one of {}, not '{}'", key, list, s));
     }
 
+    // The text must be UTF-8, and free of U+FB36..U+FEFE: toml++ 3.3's is_non_ascii_horizontal_whitespace
+    // reaches __builtin_unreachable on those code points (found by fuzz_task), undefined behaviour that
+    // is refused here rather than handed to it.
+    void check_text(std::string_view text) const {
+        std::uint32_t line = 1, column = 1;
+        for (std::size_t i = 0; i < text.size(); ++column) {
+            const auto b = static_cast<unsigned char>(text[i]);
+            const std::size_t length = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+            std::uint32_t cp = length == 1 ? b : length == 2 ? b & 0x1F : length == 3 ? b & 0x0F : b & 0x07;
+            bool ok = length > 0 && i + length <= text.size();
+            for (std::size_t k = 1; ok && k < length; ++k) {
+                const auto c = static_cast<unsigned char>(text[i + k]);
+                ok = (c & 0xC0) == 0x80;
+                cp = cp << 6 | (c & 0x3F);
+            }
+            static constexpr std::uint32_t kLeast[] = {0, 0, 0x80, 0x800, 0x10000};
+            ok = ok && cp >= kLeast[length] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
+            if (!ok) throw Failure{fmt::format("{}:{}:{}: the file is not valid UTF-8", path_, line, column)};
+            if (cp >= 0xFB36 && cp <= 0xFEFE)
+                throw Failure{fmt::format("{}:{}:{}: character U+{:04X} is not supported in a task file", path_, line,
+                                          column, cp)};
+            if (cp == '\n') line++, column = 0;
+            i += length;
+        }
+    }
+
     TaskDefinition parse(std::string_view text) {
+        check_text(text);
         toml::table root;
         try {
             root = toml::parse(text, path_);
