@@ -1,9 +1,10 @@
 # Installation and the Debian package: `cmake --install build` or `cd build && cpack -G DEB`.
 #
-# The binary is all actsearch needs at run time: the built-in spaces (grammar/spaces) and the fidelity
-# reference (data/reference) are compiled into it. Installed beside it: a bash completion generated from
-# the command line's definition (`actsearch completion bash`), a man page made by help2man when it is
-# installed, and the built-in spaces and an example configuration to copy and edit.
+# The binary is all actsearch needs at run time: the built-in spaces (grammar/spaces), tasks (tasks/)
+# and the fidelity reference (data/reference) are compiled into it. Installed beside it: a bash
+# completion generated from the command line's definition (`actsearch completion bash`), a man page made
+# by help2man when it is installed, and the built-in spaces, task files and an example configuration to
+# copy and edit (share/actsearch/spaces, share/actsearch/tasks).
 # A package for other machines should be built without -march=native (scripts/setup.sh --portable).
 include(GNUInstallDirs)
 # `make install` and cpack install what test_package.sh (or the build) made, without building every
@@ -47,6 +48,10 @@ add_custom_target(actsearch_docs ALL DEPENDS ${ACTSEARCH_DOC_OUTPUTS})
 
 file(GLOB ACTSEARCH_SHIPPED_SPACES ${PROJECT_SOURCE_DIR}/grammar/spaces/*.space)
 install(FILES ${ACTSEARCH_SHIPPED_SPACES} DESTINATION ${CMAKE_INSTALL_DATADIR}/actsearch/spaces)
+# The built-in task files (compiled in as well) and their format, to copy and edit.
+file(GLOB ACTSEARCH_SHIPPED_TASKS ${PROJECT_SOURCE_DIR}/tasks/*.task)
+install(FILES ${ACTSEARCH_SHIPPED_TASKS} ${PROJECT_SOURCE_DIR}/tasks/README.md
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/actsearch/tasks)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/search.toml ${PROJECT_SOURCE_DIR}/README.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

@@ -47,7 +47,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=cl
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DACTSEARCH_SANITIZE=ON -DACTSEARCH_FUZZ=ON -DACTSEARCH_MPI=OFF \
   -DACTSEARCH_BUILD_BENCHMARKS=OFF > "$build/build.log" 2>&1 || { cat "$build/build.log"; exit 1; }
 
-targets=(fuzz_expr fuzz_space)
+targets=(fuzz_expr fuzz_space fuzz_task)
 ((run_tests)) && targets+=(actsearch test_grammar test_db test_search test_cli)
 say "building ${targets[*]} (log: $build/build.log)"
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >> "$build/build.log" 2>&1 \
@@ -77,7 +77,7 @@ fi
 
 if ((run_fuzz)); then
   seconds="${FUZZ_SECONDS:-60}"
-  for target in expr space; do
+  for target in expr space task; do
     work="$build/fuzz/$target"
     rm -rf "$work" && mkdir -p "$work/corpus"
     cp tests/fuzz/corpus/"$target"/* "$work/corpus/"

@@ -13,6 +13,7 @@ packages=(
   g++ cmake make pkg-config
   libboost-dev          # Spirit X3 (headers only)
   libfmt-dev libsqlite3-dev sqlite3 libeigen3-dev libcli11-dev zlib1g-dev nlohmann-json3-dev
+  libtomlplusplus-dev   # task files (TOML; used header-only)
   libdnnl-dev ocl-icd-opencl-dev  # oneDNN: convolutions (its CMake config looks for OpenCL, a Recommends)
   libgtest-dev libbenchmark-dev
   libopenmpi-dev openmpi-bin

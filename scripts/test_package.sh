@@ -27,7 +27,8 @@ for lib in libc6 libstdc++6 libsqlite3 libfmt libgomp1 zlib1g; do
 done
 contents=$(dpkg-deb --contents "$deb")
 for f in ./usr/bin/actsearch ./usr/share/bash-completion/completions/actsearch ./usr/share/man/man1/actsearch.1.gz \
-         ./usr/share/actsearch/spaces/paper-core1.space; do
+         ./usr/share/actsearch/spaces/paper-core1.space ./usr/share/actsearch/tasks/fmnist-cnn.task \
+         ./usr/share/actsearch/tasks/README.md; do
   grep -q " $f\$" <<< "$contents" || fail "the package lacks $f"
 done
 
@@ -48,6 +49,10 @@ bin="$root/usr/bin/actsearch"
 count=$(cd / && "$bin" space --count) || fail "$bin space --count failed"
 echo "$count"
 grep -q "6250" <<< "$count" || fail "space --count did not count paper-core1's 6,250 candidates"
+# An installed task file trains from anywhere; the shipped synthetic.task is the built-in synthetic task.
+trained=$(cd / && "$bin" eval 'relu(x)' --task "$root/usr/share/actsearch/tasks/synthetic.task" --steps 5 --format csv --no-db) ||
+  fail "eval on the installed synthetic.task failed"
+grep -q "^relu(x),synthetic," <<< "$trained" || fail "the installed synthetic.task is not the synthetic task: $trained"
 zcat "$root/usr/share/man/man1/actsearch.1.gz" | grep -q '^\.SS search' || fail "the man page has no search section"
 # The completion completes a command and an option's values.
 completion="$root/usr/share/bash-completion/completions/actsearch"

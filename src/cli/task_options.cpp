@@ -15,7 +15,8 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
     o.task = default_task;
     const std::string what = prefix.empty() ? "" : "(" + prefix.substr(0, prefix.size() - 1) + ") ";
     cmd->add_option("--" + prefix + "task", o.task,
-                    what + "Proxy task: " + fmt::format("{}", fmt::join(engine::task_names(), ", ")))
+                    what + "Proxy task: " + fmt::format("{}", fmt::join(engine::task_names(), ", ")) +
+                        ", or a task file FILE.task (share/actsearch/tasks has the built-in ones to copy)")
         ->capture_default_str();
     int_range(cmd->add_option("--" + prefix + "steps", o.fidelity.steps, what + "Training steps (default: the task's)"),
               1, limits::kSteps);
@@ -49,7 +50,7 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
               0, limits::kRecal);
     cmd->add_option("--" + prefix + "data-dir", o.data_dir,
                     what + "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
-                           "the folder of data_batch_*.bin)");
+                           "the folder of data_batch_*.bin; a task file: replaces its [data] dir)");
 }
 
 engine::TaskConfig resolve_task_or_usage(const TaskOptions& o) {

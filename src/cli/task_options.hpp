@@ -42,7 +42,8 @@ struct TaskOptions {
 void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix = "",
                       const std::string& default_task = "fmnist-mlp");
 
-// Resolves the task with its defaults; UsageError for unknown tasks or bad values.
+// Resolves the task (a built-in name or a task file's path) with its defaults; UsageError for unknown
+// tasks, bad task files or bad values.
 engine::TaskConfig resolve_task_or_usage(const TaskOptions& o);
 
 }  // namespace actsearch::cli

@@ -40,7 +40,7 @@ std::string invalid_reason(const Expr& e) {
 EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_t seed, int threads,
                              const std::function<void(double)>& progress) {
     EvalResult result;
-    const TaskSpec* spec = find_task(task.name);
+    const std::shared_ptr<const TaskDefinition> spec = find_task(task.name);
     if (spec == nullptr) {
         result.message = fmt::format("unknown task '{}'", task.name);
         return result;

@@ -1,7 +1,7 @@
 // resnet-mini / cifar10-resnet: a small ResNet in the spirit of He et al.'s CIFAR ResNet-20.
 //   stem: conv3x3(C -> w) -> BN -> act
-//   three stages of `depth` basic blocks, widths w, 2w, 4w; the first block of stages 2 and 3 has
-//   stride 2. Basic block: conv3x3 -> BN -> act -> conv3x3 -> BN, plus the shortcut, then act.
+//   three stages (NetworkConfig::resnet_stages) of `depth` basic blocks, widths w, 2w, 4w; the first
+//   block of every stage after the first has stride 2. Basic block: conv3x3 -> BN -> act -> conv3x3 -> BN, plus the shortcut, then act.
 //   The shortcut is the identity, or, where the shape changes, a 1x1 stride-2 conv -> BN projection
 //   (He et al.'s option B, as torchvision's ResNets do; option A's zero padding has no parameters but
 //   is not what PyTorch users reach for first).
@@ -17,6 +17,7 @@
 
 #include "actsearch/engine/network.hpp"
 #include "conv.hpp"
+#include "conv_network.hpp"
 #include "layers.hpp"
 
 namespace actsearch::engine {
@@ -125,16 +126,16 @@ private:
     AlignedFloats sum_, out_;  // the residual join before / after the activation
 };
 
-class ResNet final : public Network {
+class ResNet final : public ConvNetwork {
 public:
     ResNet(const NetworkConfig& cfg, const Program& activation)
-        : input_(cfg.input), classes_(cfg.classes), params_(parameter_count(cfg, activation)),
+        : ConvNetwork(cfg, parameter_count(cfg, activation)),
           stem_(Conv2d{cfg.input.channels, cfg.width, 3, 1, 1}, Extent{cfg.input.height, cfg.input.width},
                 &activation, params_) {
-        blocks_.reserve(std::size_t(3 * cfg.depth));
+        blocks_.reserve(std::size_t(cfg.resnet_stages * cfg.depth));
         int in = cfg.width;
         Extent extent = stem_.output();
-        for (int stage = 0; stage < 3; ++stage) {
+        for (int stage = 0; stage < cfg.resnet_stages; ++stage) {
             const int out = cfg.width << stage;
             for (int b = 0; b < cfg.depth; ++b) {
                 const int stride = stage > 0 && b == 0 ? 2 : 1;
@@ -151,17 +152,8 @@ public:
         head_->init_pytorch_default(rng);
     }
 
-    std::span<float> params() override { return params_.values(); }
-    std::span<float> grads() override { return params_.grads(); }
-    int classes() const override { return classes_; }
-
-    float train_batch(const float* x, const std::int32_t* labels, int batch) override {
-        reserve(batch);
-        params_.zero_grads();
-        forward(x, batch, /*training=*/true);
-        const double loss = softmax_cross_entropy(logits_.data(), labels, batch, classes_, dlogits_.data());
-
-        const int n = batch;
+private:
+    void backward(const float* x, int n) override {
         const BasicBlock& last = blocks_.back();
         head_->backward(features_.data(), dlogits_.data(), n, d_features_.data());
         float* dy = grad_a_.data();
@@ -174,44 +166,27 @@ public:
             std::swap(dy, dx);
         }
         stem_.backward(x, Layout::nchw, dy, nullptr, n, temp(0), temp(1));
-        return float(loss);
     }
 
-    void set_batch_norm_momentum(float momentum) noexcept {
+    void set_batch_norm_momentum(float momentum) noexcept override {
         stem_.set_batch_norm_momentum(momentum);
         for (auto& block : blocks_) block.set_batch_norm_momentum(momentum);
     }
 
-    bool recalibrate_statistics(const float* x, int batch, int k) override {
-        reserve(batch);
-        set_batch_norm_momentum(1.0f / float(k + 1));
-        forward(x, batch, /*training=*/true);
-        set_batch_norm_momentum(conv::kBatchNormMomentum);
-        return true;
-    }
-
-    void infer(const float* x, int batch, float* logits) override {
-        if (capacity_ == 0) reserve(std::min(batch, conv::kInferChunk));
-        for (int first = 0; first < batch; first += capacity_) {
-            const int count = std::min(capacity_, batch - first);
-            forward(x + std::size_t(first) * input_.size(), count, /*training=*/false);
-            std::copy_n(logits_.data(), std::size_t(count) * classes_, logits + std::size_t(first) * classes_);
-        }
-    }
-
-private:
     static std::size_t parameter_count(const NetworkConfig& cfg, const Program& activation) {
-        // Three stride-2 convs after the stem need at least 4x4 inputs to leave a 1x1 map.
-        if (cfg.width <= 0 || cfg.depth <= 0 || cfg.classes <= 1 || cfg.input.channels <= 0 ||
-            cfg.input.height < 4 || cfg.input.width < 4 || cfg.width > (1 << 20))
+        // Every stage after the first halves the map: the input must leave at least a 1x1 map.
+        const int least = cfg.resnet_stages >= 1 && cfg.resnet_stages <= 16 ? 1 << (cfg.resnet_stages - 1) : 0;
+        if (cfg.width <= 0 || cfg.depth <= 0 || cfg.classes <= 1 || cfg.input.channels <= 0 || least == 0 ||
+            cfg.input.height < least || cfg.input.width < least || cfg.width > (1 << 20) ||
+            (std::int64_t(cfg.width) << (cfg.resnet_stages - 1)) > (1 << 20))
             throw std::invalid_argument(
-                fmt::format("make_resnet: bad shape (input {}x{}x{}, width {}, depth {}, classes {}): needs "
-                            "width >= 1, depth >= 1, classes >= 2 and images of at least 4x4",
+                fmt::format("make_resnet: bad shape (input {}x{}x{}, width {}, depth {}, classes {}, stages {}): needs "
+                            "width >= 1, depth >= 1, classes >= 2, 1 to 16 stages and images of at least {}x{}",
                             cfg.input.channels, cfg.input.height, cfg.input.width, cfg.width, cfg.depth,
-                            cfg.classes));
+                            cfg.classes, cfg.resnet_stages, least, least));
         std::size_t total = ConvUnit::parameter_count(Conv2d{cfg.input.channels, cfg.width, 3, 1, 1}, &activation);
         int in = cfg.width;
-        for (int stage = 0; stage < 3; ++stage) {
+        for (int stage = 0; stage < cfg.resnet_stages; ++stage) {
             const int out = cfg.width << stage;
             for (int b = 0; b < cfg.depth; ++b) {
                 total += BasicBlock::parameter_count(in, out, stage > 0 && b == 0 ? 2 : 1, activation);
@@ -221,47 +196,28 @@ private:
         return total + DenseLayer::parameter_count(in, cfg.classes);
     }
 
-    // Buffers grow to the largest batch seen and are then reused: no allocation in a training step.
-    void reserve(int batch) {
+    void reserve(int batch) override {
         if (batch <= capacity_) return;
-        capacity_ = batch;
         stem_.reserve(batch);
         std::size_t largest_map = stem_.output_size(batch);
         for (auto& block : blocks_) {
             block.reserve(batch);
             largest_map = std::max(largest_map, block.largest_map(batch));
         }
-        features_.assign(std::size_t(batch) * blocks_.back().out_channels(), 0.0f);
-        d_features_.assign(features_.size(), 0.0f);
-        logits_.assign(std::size_t(batch) * classes_, 0.0f);
-        dlogits_.assign(logits_.size(), 0.0f);
-        largest_map = (largest_map + 15) / 16 * 16;  // every temp(i) 64-byte aligned
-        grad_a_.assign(largest_map, 0.0f);
-        grad_b_.assign(largest_map, 0.0f);
-        temps_.assign(4 * largest_map, 0.0f);
+        reserve_common(batch, blocks_.back().out_channels(), largest_map, 4);   // BackwardTemps: four maps
     }
-    float* temp(int i) noexcept { return temps_.data() + std::size_t(i) * (temps_.size() / 4); }
 
-    void forward(const float* x, int n, bool training) {
-        const float* a = stem_.forward(x, Layout::nchw,
-                                       n, training);
+    void forward(const float* x, int n, bool training) override {
+        const float* a = stem_.forward(x, Layout::nchw, n, training);
         for (auto& block : blocks_) a = block.forward(a, n, training);
         const BasicBlock& last = blocks_.back();
         conv::global_avg_pool_forward(a, features_.data(), last.out_channels(), n, last.output().plane());
         head_->forward(features_.data(), n, logits_.data());
     }
 
-    ImageShape input_;
-    int classes_;
-    FlatParameters params_;
     ConvUnit stem_;
     std::vector<BasicBlock> blocks_;
     std::optional<DenseLayer> head_;           // constructed after the blocks: parameters in network order
-    int capacity_ = 0;
-    std::vector<float> features_, d_features_; // global average pool, [batch, 4w]
-    std::vector<float> logits_, dlogits_;      // [batch, classes]
-    AlignedFloats grad_a_, grad_b_;            // ping-pong gradients of block inputs / outputs
-    AlignedFloats temps_;                      // BackwardTemps: four maps of the largest size
 };
 
 }  // namespace

@@ -1,122 +1,155 @@
 #include "tasks.hpp"
 
-#include <array>
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
-#include <tuple>
 #include <mutex>
 #include <stdexcept>
-#include <span>
+#include <tuple>
 
 #include <fmt/format.h>
 
 namespace actsearch::engine {
 namespace {
 
-constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
-
-// Fashion-MNIST splits (the reference protocol): train on the first 10,000 training images,
-// validate on training images 55,000..59,999; the t10k test file is kept for final evaluation only.
-constexpr std::size_t kFmnistTrain = 10'000;
-constexpr std::size_t kFmnistValBegin = 55'000, kFmnistValEnd = 60'000;
-constexpr std::array<float, 1> kFmnistMean{0.2860f}, kFmnistStd{0.3530f};
-
-// CIFAR-10: train on the first 10,000 training images (all of data_batch_1.bin), validate on the last
-// 5,000 images of data_batch_5.bin. Only those two files are read.
-constexpr std::size_t kCifarBatch = 10'000, kCifarValBegin = 5'000;
-constexpr std::array<float, 3> kCifarMean{0.4914f, 0.4822f, 0.4465f}, kCifarStd{0.2470f, 0.2435f, 0.2616f};
-
-// The synthetic task's data is fixed (its own seed), so every evaluation seed sees the same points.
-constexpr std::size_t kSpiralTrain = 2'000, kSpiralVal = 1'000;
-constexpr int kSpiralClasses = 3;
-constexpr std::uint64_t kSpiralTrainSeed = 0x5350495241'4c01ull, kSpiralValSeed = 0x5350495241'4c02ull;
-
-// A task's default fidelity. The recipe arguments default to the original recipe (constant lr, no
-// warm-up, weight decay, clipping or recalibration), whose keys print only the first five fields.
-constexpr Fidelity recipe(int steps, int width, int depth, double lr, int batch, Schedule schedule = Schedule::Constant,
-                          int warmup = 0, double wd = 0.0, double clip = 0.0, int recal = 0, int downsample = 1,
-                          int val = 0) {
-    return Fidelity{steps, width, depth, lr, batch, schedule, warmup, wd, clip, recal, downsample, val};
+// The built-in tasks: tasks/*.task, compiled into the binary. A file that does not parse is a build bug.
+const std::vector<std::shared_ptr<const TaskDefinition>>& builtin_tasks() {
+    static const std::vector<std::shared_ptr<const TaskDefinition>> tasks = [] {
+        std::vector<std::shared_ptr<const TaskDefinition>> out;
+        for (const auto& [name, text] : builtin_task_texts()) {
+            auto r = parse_task_file(text, fmt::format("{}.task (built in)", name));
+            if (auto* e = std::get_if<TaskFileError>(&r)) throw std::logic_error(e->message);
+            auto def = std::make_shared<TaskDefinition>(std::get<TaskDefinition>(std::move(r)));
+            def->path.clear();
+            if (def->name != name) throw std::logic_error(fmt::format("built-in task {} is named {}", name, def->name));
+            out.push_back(std::move(def));
+        }
+        return out;
+    }();
+    return tasks;
 }
 
-constexpr TaskSpec kTasks[] = {
-    {"fmnist-mlp", NetworkKind::Mlp, DataSource::FashionMnist, recipe(400, 128, 3, 0.05, 128),
-     "Fashion-MNIST, MLP 784-128-128-128-10 (the reference proxy)"},
-    // The judge: 200 steps, peak lr 0.1 with a 20-step warm-up and cosine decay, gradient norm clipped
-    // at 5, batch norm recalibrated over 20 batches: Spearman 0.85 [0.58, 0.97] with 3 seeds, median
-    // seed std 0.7 points (scripts/fidelity_sweep.sh cnn-cos-recal). The v0.1 recipe (lr 0.05,
-    // constant, no recalibration: 0.56) stays reachable with --lr 0.05 --schedule constant --warmup 0
-    // --clip 0 --recal 0, under its old key.
-    {"fmnist-cnn", NetworkKind::Cnn, DataSource::FashionMnist, recipe(200, 16, 2, 0.1, 128, Schedule::Cosine, 20, 0.0, 5.0, 20),
-     "Fashion-MNIST, 4 conv3x3-BN-act blocks (2 per stage), GAP, linear"},
-    // The screen: the same CNN at width 8 on 14x14 images (2x2 average-pooled), 100 steps of batch 64,
-    // cosine schedule with warm-up, clipping, batch norm recalibrated over 10 batches. Chosen with
-    // `actsearch fidelity` (scripts/fidelity_sweep.sh, README "Proxy fidelity").
-    {"fmnist-cnn14", NetworkKind::Cnn, DataSource::FashionMnist,
-     recipe(100, 8, 2, 0.1, 64, Schedule::Cosine, 10, 0.0, 5.0, 10, 2),
-     "Fashion-MNIST at 14x14, the fmnist-cnn network at width 8 (the screen)"},
-    // ResNet: 200 steps is about a minute of one core (0.29 s/step measured at width 16, depth 1).
-    {"resnet-mini", NetworkKind::ResNet, DataSource::FashionMnist, recipe(200, 16, 1, 0.05, 128),
-     "Fashion-MNIST, small ResNet (widths w, 2w, 4w; depth blocks per stage)"},
-    {"cifar10-cnn", NetworkKind::Cnn, DataSource::Cifar10, recipe(200, 16, 2, 0.05, 128),
-     "CIFAR-10, the fmnist-cnn network on 3x32x32 images"},
-    {"cifar10-resnet", NetworkKind::ResNet, DataSource::Cifar10, recipe(200, 16, 1, 0.05, 128),
-     "CIFAR-10, the resnet-mini network on 3x32x32 images"},
-    {"synthetic", NetworkKind::Mlp, DataSource::Spirals, recipe(300, 32, 2, 0.1, 64),
-     "three 2-D spirals, MLP 2-32-32-3 (tests; trains in a fraction of a second)"},
-};
-
-void normalise(Dataset& d, std::span<const float> mean, std::span<const float> std) {
-    d.mean.assign(mean.begin(), mean.end());
-    d.std.assign(std.begin(), std.end());
+std::shared_ptr<const TaskDefinition> builtin_task(const std::string& name) {
+    for (const auto& t : builtin_tasks())
+        if (t->name == name) return t;
+    return nullptr;
 }
 
-std::string require_file(const std::filesystem::path& path, const char* how_to_get) {
+// Task files resolved in this process, by their database name (name@hash).
+std::mutex registry_mutex;
+std::map<std::string, std::shared_ptr<const TaskDefinition>>& registry() {
+    static std::map<std::string, std::shared_ptr<const TaskDefinition>> tasks;
+    return tasks;
+}
+
+std::string locate(const TaskDefinition& def, const std::string& dir, const std::string& file) {
+    const std::string how = def.help.empty() ? std::string() : ": " + def.help;
+    std::filesystem::path path(file);
+    if (path.is_relative()) {
+        if (dir.empty()) throw DataError(fmt::format("{} needs a data directory (--data-dir){}", def.name, how));
+        path = std::filesystem::path(dir) / path;
+    }
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
-        throw DataError(fmt::format("data file '{}' not found: {}", path.string(), how_to_get));
+        throw DataError(fmt::format("data file '{}' not found{}", path.string(), how));
     return path.string();
 }
 
-TaskData load_fashion_mnist(const std::string& dir) {
-    constexpr const char* kHow = "get train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz from "
-                                 "https://github.com/zalandoresearch/fashion-mnist (data/fashion)";
-    const std::filesystem::path base(dir);
-    const Dataset all = load_idx(require_file(base / "train-images-idx3-ubyte.gz", kHow),
-                                 require_file(base / "train-labels-idx1-ubyte.gz", kHow));
-    if (all.size() < kFmnistValEnd || all.shape.size() != 28 * 28)
-        throw DataError(fmt::format("'{}' holds {} images of {} pixels: expected the 60,000 28x28 Fashion-MNIST "
-                                    "training images", (base / "train-images-idx3-ubyte.gz").string(), all.size(),
-                                    all.shape.size()));
-    TaskData data{slice(all, 0, kFmnistTrain), slice(all, kFmnistValBegin, kFmnistValEnd)};
-    normalise(data.train, kFmnistMean, kFmnistStd);
-    normalise(data.validation, kFmnistMean, kFmnistStd);
-    return data;
+// A split's examples as loaded from its files, before rows are applied.
+Dataset load_files(const TaskDefinition& def, const SplitSpec& split, const std::string& dir) {
+    std::vector<std::string> files;
+    for (const std::string& f : split.files) files.push_back(locate(def, dir, f));
+    switch (def.format) {
+        case DataFormat::Idx: return load_idx(files.at(0), files.at(1), def.classes);
+        case DataFormat::Cifar: return load_cifar_bin(files, def.shape, def.classes);
+        case DataFormat::Npy: return load_npy(files.at(0), files.at(1), def.shape, def.classes);
+        case DataFormat::Csv: return load_csv(files.at(0), def.csv, def.shape, def.classes);
+        case DataFormat::Spirals: return make_spirals(std::size_t(split.points), def.classes, split.seed);
+    }
+    throw std::logic_error("unknown data format");
 }
 
-TaskData load_cifar10(const std::string& dir) {
-    constexpr const char* kHow = "download the \"CIFAR-10 binary version\" from https://www.cs.toronto.edu/~kriz/cifar.html "
-                                 "and pass its cifar-10-batches-bin folder as the data directory";
-    if (dir.empty())
-        throw DataError(fmt::format("CIFAR-10 tasks need a data directory (--data-dir): {}", kHow));
-    const std::filesystem::path base(dir);
-    const auto batch = [&](const char* name) {
-        Dataset d = load_cifar_bin({require_file(base / name, kHow)});
-        if (d.size() != kCifarBatch)
-            throw DataError(fmt::format("'{}' holds {} images: a CIFAR-10 batch has {}", (base / name).string(),
-                                        d.size(), kCifarBatch));
-        return d;
+Dataset finish_split(const TaskDefinition& def, const SplitSpec& spec, const SplitSpec& files_from,
+                     const std::string& dir, Dataset d, const char* which) {
+    const auto names = [&] {   // the images file of an idx or npy pair, every file of the other formats
+        std::string s;
+        const bool pair = def.format == DataFormat::Idx || def.format == DataFormat::Npy;
+        for (std::size_t i = 0; i < (pair ? std::min<std::size_t>(1, files_from.files.size()) : files_from.files.size()); ++i)
+            s += (s.empty() ? "'" : ", '") + (dir.empty() ? std::filesystem::path(files_from.files[i])
+                                                          : std::filesystem::path(dir) / files_from.files[i]).string() + "'";
+        return s.empty() ? std::string("the generated data") : s;
     };
-    TaskData data{batch("data_batch_1.bin"), slice(batch("data_batch_5.bin"), kCifarValBegin, kCifarBatch)};
-    normalise(data.train, kCifarMean, kCifarStd);
-    normalise(data.validation, kCifarMean, kCifarStd);
+    if (d.shape.channels != def.shape.channels || d.shape.height != def.shape.height || d.shape.width != def.shape.width)
+        throw DataError(fmt::format("{} holds examples of {}x{}x{}: the task's shape is [{}, {}, {}]", names(),
+                                    d.shape.channels, d.shape.height, d.shape.width, def.shape.channels,
+                                    def.shape.height, def.shape.width));
+    if (spec.rows) {
+        const auto [first, last] = *spec.rows;
+        if (last > d.size())
+            throw DataError(fmt::format("{} holds {} images; the task's {} split reads rows [{}, {})", names(), d.size(),
+                                        which, first, last));
+        d = slice(d, std::size_t(first), std::size_t(last));
+    }
+    if (d.size() == 0) throw DataError(fmt::format("the {} split ({}) is empty", which, names()));
+    d.mean = def.mean;
+    d.std = def.std;
+    return d;
+}
+
+TaskData load_task_data(const TaskDefinition& def, const std::string& dir) {
+    // The validation split reads the training split's files when it names none.
+    const bool shared = def.format != DataFormat::Spirals && def.validation.files.empty();
+    Dataset train_files = load_files(def, def.train, dir);
+    TaskData data;
+    data.train = finish_split(def, def.train, def.train, dir, shared ? train_files : std::move(train_files), "training");
+    data.validation = finish_split(def, def.validation, shared ? def.train : def.validation, dir,
+                                   shared ? std::move(train_files) : load_files(def, def.validation, dir), "validation");
     return data;
 }
 
-TaskData make_spiral_task() {
-    return {make_spirals(kSpiralTrain, kSpiralClasses, kSpiralTrainSeed),
-            make_spirals(kSpiralVal, kSpiralClasses, kSpiralValSeed)};
+// A 64-bit FNV-1a hash, fed 8 bytes at a time (the data digest reads megabytes).
+class Hash {
+public:
+    void bytes(const void* data, std::size_t n) {
+        const auto* p = static_cast<const unsigned char*>(data);
+        std::size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            std::uint64_t w;
+            std::memcpy(&w, p + i, 8);
+            h_ = (h_ ^ w) * kPrime;
+        }
+        for (; i < n; ++i) h_ = (h_ ^ p[i]) * kPrime;
+        h_ = (h_ ^ n) * kPrime;   // the length ends every field
+    }
+    void text(const std::string& s) { bytes(s.data(), s.size()); }
+    void data(const Dataset& d) {
+        bytes(d.pixels.data(), d.pixels.size());
+        bytes(d.values.data(), d.values.size() * sizeof(float));
+        bytes(d.labels.data(), d.labels.size() * sizeof(std::int32_t));
+    }
+    std::uint64_t value() const noexcept { return h_; }
+
+private:
+    static constexpr std::uint64_t kPrime = 0x100000001b3ull;
+    std::uint64_t h_ = 0xcbf29ce484222325ull;
+};
+
+// Where a task's relative data file names are found: --data-dir, else [data] dir (relative to the task
+// file's folder), else the task file's folder (none for a built-in task without dir).
+std::string data_directory(const TaskDefinition& def, const std::string& data_dir) {
+    if (def.format == DataFormat::Spirals) return {};
+    if (!data_dir.empty()) return data_dir;
+    if (!def.dir.empty()) {
+        const std::filesystem::path dir(def.dir);
+        return dir.is_absolute() || def.folder.empty() ? def.dir : (std::filesystem::path(def.folder) / dir).string();
+    }
+    return def.folder;
+}
+
+bool looks_like_file(const std::string& name) {
+    return name.ends_with(".task") || name.find('/') != std::string::npos;
 }
 
 }  // namespace
@@ -159,23 +192,35 @@ EvalStatus status_from_string(std::string_view s) noexcept {
     return EvalStatus::Error;
 }
 
-const TaskSpec* find_task(const std::string& name) noexcept {
-    for (const TaskSpec& t : kTasks)
-        if (name == t.name) return &t;
-    return nullptr;
+std::shared_ptr<const TaskDefinition> find_task(const std::string& name) {
+    if (auto t = builtin_task(name)) return t;
+    const std::lock_guard lock(registry_mutex);
+    const auto it = registry().find(name);
+    return it == registry().end() ? nullptr : it->second;
 }
 
 std::vector<std::string> task_names() {
     std::vector<std::string> names;
-    for (const TaskSpec& t : kTasks) names.emplace_back(t.name);
+    for (const auto& t : builtin_tasks()) names.push_back(t->name);
     return names;
 }
 
 std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const Fidelity& overrides,
                                                  const std::string& data_dir) {
-    const TaskSpec* spec = find_task(name);
-    if (spec == nullptr)
-        return TaskError{fmt::format("unknown task '{}' (known: {})", name, fmt::join(task_names(), ", "))};
+    std::shared_ptr<const TaskDefinition> spec = builtin_task(name);
+    bool from_file = false;
+    if (spec == nullptr) {
+        if (!looks_like_file(name))
+            return TaskError{fmt::format("unknown task '{}' (known: {}, or a task file FILE.task)", name,
+                                         fmt::join(task_names(), ", "))};
+        auto loaded = load_task_file(name);
+        if (auto* e = std::get_if<TaskFileError>(&loaded)) return TaskError{e->message};
+        auto def = std::make_shared<const TaskDefinition>(std::get<TaskDefinition>(std::move(loaded)));
+        // A file that says what a built-in task says (the shipped copy, say) is that task.
+        const auto builtin = builtin_task(def->name);
+        if (builtin && builtin->canonical(true) == def->canonical(true)) spec = builtin;
+        else spec = std::move(def), from_file = true;
+    }
     if (overrides.steps < 0 || overrides.width < 0 || overrides.depth < 0 || overrides.lr < 0 || overrides.batch < 0 ||
         !std::isfinite(overrides.lr))
         return TaskError{"steps, width, depth, lr and batch must be positive"};
@@ -183,10 +228,13 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
         (overrides.clip < 0 && overrides.clip != -1.0) || !std::isfinite(overrides.wd) || !std::isfinite(overrides.clip))
         return TaskError{"warmup, wd, clip, recal, downsample and val must be zero or positive"};
     if (spec->network == NetworkKind::Cnn && overrides.depth != 0 && overrides.depth != spec->defaults.depth)
-        return TaskError{fmt::format("{} has a fixed depth of {} conv layers per stage; use resnet-mini or "
-                                     "cifar10-resnet to vary depth", name, spec->defaults.depth)};
+        return TaskError{from_file ? fmt::format("{}: a cnn's depth is fixed by its [network] layers (depth {})",
+                                                 spec->path, spec->defaults.depth)
+                                   : fmt::format("{} has a fixed depth of {} conv layers per stage; use resnet-mini or "
+                                                 "cifar10-resnet to vary depth", name, spec->defaults.depth)};
     TaskConfig task;
     task.name = spec->name;
+    task.momentum = spec->momentum;
     const Fidelity& d = spec->defaults;
     task.fidelity.steps = overrides.steps ? overrides.steps : d.steps;
     task.fidelity.width = overrides.width ? overrides.width : d.width;
@@ -200,17 +248,38 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
     task.fidelity.recal = overrides.recal >= 0 ? overrides.recal : d.recal;
     task.fidelity.downsample = overrides.downsample > 0 ? overrides.downsample : d.downsample;
     task.fidelity.val = overrides.val >= 0 ? overrides.val : d.val;
-    if (spec->data == DataSource::Spirals && task.fidelity.downsample != 1)
-        return TaskError{"the synthetic task's points cannot be downsampled"};
+    if (spec->format == DataFormat::Spirals && task.fidelity.downsample != 1)
+        return TaskError{fmt::format("the {} task's points cannot be downsampled", spec->name)};
+    const int halvings = spec->network == NetworkKind::Cnn
+                             ? int(std::count(spec->cnn_layers.begin(), spec->cnn_layers.end(), 0))
+                         : spec->network == NetworkKind::ResNet ? spec->resnet_stages - 1 : 0;
     if (spec->network != NetworkKind::Mlp && task.fidelity.downsample > 1 &&
-        spec->data == DataSource::FashionMnist && 28 / task.fidelity.downsample < 4)
-        return TaskError{fmt::format("downsample {} leaves images smaller than the conv networks' 4x4 minimum",
-                                     task.fidelity.downsample)};
+        std::min(spec->shape.height, spec->shape.width) / task.fidelity.downsample < (1 << halvings))
+        return TaskError{fmt::format("downsample {} leaves images smaller than the conv networks' {}x{} minimum",
+                                     task.fidelity.downsample, 1 << halvings, 1 << halvings)};
     if (task.fidelity.warmup >= task.fidelity.steps)
         return TaskError{fmt::format("warmup ({} steps) must be shorter than training ({} steps)",
                                      task.fidelity.warmup, task.fidelity.steps)};
-    if (spec->data == DataSource::FashionMnist) task.data_dir = data_dir.empty() ? kFashionMnistDir : data_dir;
-    else if (spec->data == DataSource::Cifar10) task.data_dir = data_dir;
+    task.data_dir = data_directory(*spec, data_dir);
+    if (from_file) {
+        // A task file's results are stored under name@hash: the hash covers what decides results apart
+        // from the fidelity key, the data's content included, so that two different files (or data) never
+        // share results and a renamed or moved file keeps them.
+        Hash hash;
+        hash.text(spec->canonical(false));
+        try {
+            const std::shared_ptr<const TaskData> data = task_data(*spec, task.data_dir);
+            hash.data(data->train);
+            hash.data(data->validation);
+        } catch (const DataError& e) {
+            return TaskError{fmt::format("{}: {}", spec->path, e.what())};
+        } catch (const std::bad_alloc&) {
+            return TaskError{fmt::format("{}: out of memory loading the data", spec->path)};
+        }
+        task.name = fmt::format("{}@{:012x}", spec->name, hash.value() >> 16);
+        const std::lock_guard lock(registry_mutex);
+        registry()[task.name] = spec;
+    }
     return task;
 }
 
@@ -226,64 +295,76 @@ Dataset downsample(const Dataset& d, int factor) {
         throw DataError(fmt::format("downsample {} of {}x{} images leaves nothing", factor, d.shape.height, d.shape.width));
     out.shape = ImageShape{d.shape.channels, h, w};
     const std::size_t in_image = d.shape.size(), out_image = out.shape.size();
-    out.pixels.resize(d.size() * out_image);
     const int area = factor * factor;
-    for (std::size_t n = 0; n < d.size(); ++n)
-        for (int c = 0; c < d.shape.channels; ++c) {
-            const std::uint8_t* src = d.pixels.data() + n * in_image + std::size_t(c) * d.shape.height * d.shape.width;
-            std::uint8_t* dst = out.pixels.data() + n * out_image + std::size_t(c) * h * w;
-            for (int y = 0; y < h; ++y)
-                for (int x = 0; x < w; ++x) {
-                    int sum = 0;
-                    for (int dy = 0; dy < factor; ++dy)
-                        for (int dx = 0; dx < factor; ++dx)
-                            sum += src[std::size_t(y * factor + dy) * d.shape.width + std::size_t(x * factor + dx)];
-                    dst[std::size_t(y) * w + x] = std::uint8_t((sum + area / 2) / area);   // rounded mean
-                }
-        }
+    const auto pool = [&](const auto* in, auto* pooled, auto zero, auto mean_of) {
+        for (std::size_t n = 0; n < d.size(); ++n)
+            for (int c = 0; c < d.shape.channels; ++c) {
+                const auto* src = in + n * in_image + std::size_t(c) * d.shape.height * d.shape.width;
+                auto* dst = pooled + n * out_image + std::size_t(c) * h * w;
+                for (int y = 0; y < h; ++y)
+                    for (int x = 0; x < w; ++x) {
+                        decltype(zero) sum = zero;
+                        for (int dy = 0; dy < factor; ++dy)
+                            for (int dx = 0; dx < factor; ++dx)
+                                sum += src[std::size_t(y * factor + dy) * d.shape.width + std::size_t(x * factor + dx)];
+                        dst[std::size_t(y) * w + x] = mean_of(sum);
+                    }
+            }
+    };
+    if (d.is_float()) {
+        out.values.resize(d.size() * out_image);
+        pool(d.values.data(), out.values.data(), 0.0, [&](double sum) { return float(sum / area); });
+    } else {
+        out.pixels.resize(d.size() * out_image);
+        pool(d.pixels.data(), out.pixels.data(), 0,
+             [&](int sum) { return std::uint8_t((sum + area / 2) / area); });   // rounded mean
+    }
     return out;
 }
 
-std::shared_ptr<const TaskData> task_data(const TaskSpec& spec, const std::string& data_dir, int factor) {
-    if (factor <= 1) return task_data(spec, data_dir);
+std::shared_ptr<const TaskData> task_data(const TaskDefinition& def, const std::string& data_dir, int factor) {
+    // One mutex over the whole cache: loads are rare and a second caller for the same data must wait
+    // for the first anyway. Failed loads are not cached, so a fixed path works on the next call. Tasks
+    // that read the same data (fmnist-mlp, fmnist-cnn, ...) share one copy.
     static std::mutex mutex;
-    static std::map<std::tuple<DataSource, std::string, int>, std::shared_ptr<const TaskData>> cache;
-    const std::shared_ptr<const TaskData> full = task_data(spec, data_dir);
+    static std::map<std::tuple<std::string, std::string, int>, std::shared_ptr<const TaskData>> cache;
+    const std::string dir = def.format == DataFormat::Spirals ? std::string() : data_dir;
+    // The key: what the data are, and the size and modification time of each file, so that a file
+    // changed while the process runs is read again.
+    std::string key = def.canonical_data(true);
+    for (const SplitSpec* split : {&def.train, &def.validation})
+        for (const std::string& f : split->files) {
+            std::error_code ec;
+            const std::filesystem::path path = std::filesystem::path(dir) / f;
+            const auto size = std::filesystem::file_size(path, ec);
+            const auto time = std::filesystem::last_write_time(path, ec);
+            key += fmt::format("\n{} {} {}", f, ec ? 0 : size, ec ? 0 : time.time_since_epoch().count());
+        }
+    if (factor <= 1) {
+        const std::lock_guard lock(mutex);
+        auto& slot = cache[{key, dir, 1}];
+        if (!slot) slot = std::make_shared<const TaskData>(load_task_data(def, dir));
+        return slot;
+    }
+    const std::shared_ptr<const TaskData> full = task_data(def, dir, 1);
     const std::lock_guard lock(mutex);
-    auto& slot = cache[{spec.data, data_dir, factor}];
+    auto& slot = cache[{key, dir, factor}];
     if (!slot) slot = std::make_shared<const TaskData>(TaskData{downsample(full->train, factor), downsample(full->validation, factor)});
     return slot;
 }
 
-std::shared_ptr<const TaskData> task_data(const TaskSpec& spec, const std::string& data_dir) {
-    // One mutex over the whole cache: loads are rare and a second caller for the same data must wait
-    // for the first anyway. Failed loads are not cached, so a fixed path works on the next call.
-    static std::mutex mutex;
-    static std::map<std::pair<DataSource, std::string>, std::shared_ptr<const TaskData>> cache;
-    const std::string dir = spec.data == DataSource::Spirals ? std::string() : data_dir;
-    const std::lock_guard lock(mutex);
-    auto& slot = cache[{spec.data, dir}];
-    if (!slot) {
-        switch (spec.data) {
-            case DataSource::FashionMnist: slot = std::make_shared<const TaskData>(load_fashion_mnist(dir)); break;
-            case DataSource::Cifar10: slot = std::make_shared<const TaskData>(load_cifar10(dir)); break;
-            case DataSource::Spirals: slot = std::make_shared<const TaskData>(make_spiral_task()); break;
-        }
-    }
-    return slot;
-}
-
 void preload(const TaskConfig& task) {
-    const TaskSpec* spec = find_task(task.name);
-    if (spec == nullptr) throw DataError(fmt::format("unknown task '{}'", task.name));
-    task_data(*spec, task.data_dir, task.fidelity.downsample);
+    const auto def = find_task(task.name);
+    if (def == nullptr) throw DataError(fmt::format("unknown task '{}'", task.name));
+    task_data(*def, task.data_dir, task.fidelity.downsample);
 }
 
-std::unique_ptr<Network> make_network(const TaskSpec& spec, const NetworkConfig& cfg, const Program& activation) {
-    switch (spec.network) {
+std::unique_ptr<Network> make_network(const TaskDefinition& def, const NetworkConfig& base, const Program& activation) {
+    NetworkConfig cfg = base;
+    switch (def.network) {
         case NetworkKind::Mlp: return make_mlp(cfg, activation);
-        case NetworkKind::Cnn: return make_cnn(cfg, activation);
-        case NetworkKind::ResNet: return make_resnet(cfg, activation);
+        case NetworkKind::Cnn: cfg.cnn_layers = def.cnn_layers; return make_cnn(cfg, activation);
+        case NetworkKind::ResNet: cfg.resnet_stages = def.resnet_stages; return make_resnet(cfg, activation);
     }
     return nullptr;
 }

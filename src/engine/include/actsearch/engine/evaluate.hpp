@@ -48,15 +48,17 @@ struct Fidelity {
 };
 
 struct TaskConfig {
-    std::string name;           // fmnist-mlp, fmnist-cnn, resnet-mini, cifar10-cnn, cifar10-resnet, synthetic
+    std::string name;           // a built-in task (fmnist-mlp, ...), or a task file's name@hash
     Fidelity fidelity;          // resolved: every field set
     double momentum = 0.9;
-    std::string data_dir;       // fmnist: /usr/share/datasets/fashion-mnist; cifar: user-given
+    std::string data_dir;       // where relative data file names are found (fmnist: /usr/share/datasets/fashion-mnist)
 };
 
 struct TaskError { std::string message; };
 
-// Known task names and their defaults, with overrides from `fid` (fields left 0 keep the default).
+// A built-in task name or the path of a task file (FILE.task, or any name with a '/'; see task_file.hpp),
+// with its defaults overridden by `overrides` (fields left unset keep the default). Built-in tasks are
+// the files tasks/*.task, compiled in:
 //   fmnist-mlp      steps=400 width=128 depth=3 lr=0.05 batch=128  784-128-128-128-10 MLP
 //   fmnist-cnn      steps=200 width=16  depth=2 lr=0.05 batch=128  make_cnn (depth fixed: 2 convs per stage)
 //   resnet-mini     steps=200 width=16  depth=1 lr=0.05 batch=128  make_resnet
@@ -65,7 +67,11 @@ struct TaskError { std::string message; };
 // Data splits: Fashion-MNIST trains on the first 10,000 training images and validates on training
 // images 55,000..59,999 (t10k is never used for scores); CIFAR-10 trains on data_batch_1.bin (the first
 // 10,000 training images) and validates on the last 5,000 images of data_batch_5.bin; synthetic uses
-// 2,000 / 1,000 points generated from fixed seeds. Momentum is 0.9 for every task.
+// 2,000 / 1,000 points generated from fixed seeds. Momentum is 0.9 for every built-in task.
+// A task file's data is loaded (and checked) here, and the resolved name is `name@hash`, the hash
+// covering the file's canonical content (TaskDefinition::canonical) and the loaded data: the database
+// key of its results. A file that means exactly what a built-in task says keeps the built-in's name.
+// data_dir, when not empty, replaces the task's data directory. Every problem is a TaskError (one line).
 std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const Fidelity& overrides = {},
                                                  const std::string& data_dir = "");
 std::vector<std::string> task_names();

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "actsearch/grammar/program.hpp"
 
@@ -52,15 +53,20 @@ struct NetworkConfig {
     int width = 128;   // MLP hidden units; CNN base channels (16 for fmnist-cnn)
     int depth = 3;     // MLP hidden layers; ResNet blocks per stage
     std::uint64_t init_seed = 0;
+    // CNN layers in order: n > 0 is a conv3x3-BN-act layer of n * width channels, 0 a 2x2 max-pool
+    // (after a convolution). The default is fmnist-cnn's network.
+    std::vector<int> cnn_layers{1, 1, 0, 2, 2, 0};
+    int resnet_stages = 3;   // ResNet stages, widths width * 2^stage
 };
 
 // Layers initialised as PyTorch's defaults (kaiming-uniform(a=sqrt(5)) weights, uniform biases),
 // activation betas at 1.
 std::unique_ptr<Network> make_mlp(const NetworkConfig& cfg, const Program& activation);
-// Four conv3x3 (no bias) -> BN -> act blocks: C->w, w->w, maxpool2, w->2w, 2w->2w, maxpool2, GAP, linear.
+// conv3x3 (no bias) -> BN -> act layers and 2x2 max-pools as cfg.cnn_layers says, GAP, linear. By
+// default four layers: C->w, w->w, maxpool2, w->2w, 2w->2w, maxpool2, GAP, linear.
 std::unique_ptr<Network> make_cnn(const NetworkConfig& cfg, const Program& activation);
-// A small ResNet: conv-BN-act stem, three stages of `depth` basic blocks (widths w, 2w, 4w, stride 2
-// between stages), GAP, linear.
+// A small ResNet: conv-BN-act stem, cfg.resnet_stages (default three) stages of `depth` basic blocks
+// (widths w, 2w, 4w, ..., stride 2 between stages), GAP, linear.
 std::unique_ptr<Network> make_resnet(const NetworkConfig& cfg, const Program& activation);
 
 }  // namespace actsearch::engine
