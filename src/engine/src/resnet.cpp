@@ -16,8 +16,8 @@
 #include <fmt/format.h>
 
 #include "actsearch/engine/network.hpp"
-#include "conv.hpp"
-#include "layers.hpp"
+#include "actsearch/engine/detail/conv.hpp"
+#include "actsearch/engine/detail/layers.hpp"
 
 namespace actsearch::engine {
 namespace {
