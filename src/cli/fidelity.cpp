@@ -12,6 +12,7 @@
 #include "actsearch/db/store.hpp"
 #include "actsearch/driver/executor.hpp"
 #include "actsearch/engine/data.hpp"
+#include "actsearch/grammar/print.hpp"
 #include "candidate_info.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
