@@ -8,6 +8,7 @@
 #include <limits>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "file_access.hpp"
 #include "schema.hpp"
@@ -87,12 +88,15 @@ std::optional<std::int64_t> positive_or_null(std::int64_t id) {
 }
 
 // The leaderboard with optional filters ?1 task, ?2 run, ?3 fidelity, ?4 candidate (its group), then
-// ?5 min seeds and ?6 limit (negative: none). Ranked by mean, then seeds, then id for a stable order.
+// ?5 min seeds and ?6 limit (negative: none), and ?7 a JSON array of candidates (their groups).
+// Ranked by mean, then seeds, then id for a stable order.
 std::string leaderboard_query() {
     constexpr std::string_view filter =
         "(?1 IS NULL OR e.task = ?1) AND (?2 IS NULL OR e.run = ?2) AND (?3 IS NULL OR e.fidelity = ?3) "
         "AND (?4 IS NULL OR COALESCE(c.representative, c.id) = "
-        "(SELECT COALESCE(representative, id) FROM candidates WHERE id = ?4))";
+        "(SELECT COALESCE(representative, id) FROM candidates WHERE id = ?4)) "
+        "AND (?7 IS NULL OR COALESCE(c.representative, c.id) IN "
+        "(SELECT COALESCE(m.representative, m.id) FROM candidates AS m WHERE m.id IN (SELECT value FROM json_each(?7))))";
     constexpr std::string_view order = "ORDER BY mean IS NULL, mean DESC, seeds DESC, candidate, task, fidelity";
     const std::string ranked = fmt::format("SELECT * FROM ({}) WHERE seeds >= ?5 {} LIMIT ?6",
                                            schema::leaderboard_aggregate(filter), order);
@@ -381,8 +385,10 @@ void Transaction::commit() {
 
 std::vector<LeaderboardRow> Store::leaderboard(const LeaderboardQuery& q) {
     std::vector<LeaderboardRow> out;
+    std::optional<std::string> members;   // a JSON array for json_each
+    if (q.members) members = fmt::format("[{}]", fmt::join(*q.members, ","));
     Row row = impl_->select_leaderboard.query(q.task, q.run, q.fidelity, q.candidate,
-                                              std::int64_t{q.min_seeds}, std::int64_t{q.top > 0 ? q.top : -1});
+                                              std::int64_t{q.min_seeds}, std::int64_t{q.top > 0 ? q.top : -1}, members);
     while (row.next()) {
         LeaderboardRow r;
         r.candidate = row.get<std::int64_t>(0);

@@ -1,4 +1,5 @@
 #include "actsearch/driver/search_loop.hpp"
+#include "actsearch/driver/rungs.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -178,6 +179,8 @@ std::int64_t SearchLoop::open() {
         if (listener_)
             listener_->message(fmt::format("run {}: {} search of {} on {}", run_, spec_.strategy, spec_.space, screen.task));
     }
+    // What each rung trains, for the leaderboard's rung views (rungs.hpp).
+    store_.save_state(run_, "rungs", rungs_state(spec_.rungs));
     return run_;
 }
 

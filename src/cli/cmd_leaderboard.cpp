@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "actsearch/driver/rungs.hpp"
 #include "candidate_ref.hpp"
 #include "cli_util.hpp"
 #include "commands.hpp"
@@ -26,9 +27,43 @@ struct LeaderboardOptions {
     std::optional<std::string> fidelity;
     int top = 20;
     int min_seeds = 1;
+    std::optional<int> rung;
+    bool all = false;
     std::string format = "table";
     bool pareto = false;
 };
+
+// The rung a view shows: with --rung K, rung K of --run (default: the latest search); with neither
+// --rung, --all, --task nor --fidelity, the highest rung of --run (default: the latest search) when that
+// search has a ladder. Otherwise nothing (the query as given). Sets the query; returns the title.
+std::optional<std::string> select_rung(db::Store& store, const LeaderboardOptions& o, db::LeaderboardQuery& q) {
+    if (o.rung && (o.all || o.task || o.fidelity))
+        throw UsageError("--rung selects a rung's task and fidelity: it cannot be combined with --all, --task or --fidelity");
+    if (!o.rung && (o.all || o.task || o.fidelity || o.pareto)) return std::nullopt;
+    const std::int64_t run = o.run ? *o.run : driver::latest_search_run(store);
+    if (run == 0) {
+        if (o.rung) throw UsageError(fmt::format("--rung: no search run in '{}'", o.db));
+        return std::nullopt;
+    }
+    const auto rungs = driver::rungs_of_run(store, run);
+    if (rungs.empty()) {
+        if (o.rung) throw UsageError(fmt::format("--rung: run {} is not a search (see actsearch runs)", run));
+        return std::nullopt;
+    }
+    if (!o.rung && rungs.size() == 1) return std::nullopt;
+    if (o.rung && static_cast<std::size_t>(*o.rung) > rungs.size())
+        throw UsageError(fmt::format("--rung {}: run {} has {} rung{}", *o.rung, run, rungs.size(),
+                                     rungs.size() == 1 ? "" : "s"));
+    const std::size_t r = o.rung ? static_cast<std::size_t>(*o.rung - 1) : rungs.size() - 1;
+    const auto view = rung_query(rungs[r], run, o.top);
+    q.task = view.task;
+    q.fidelity = view.fidelity;
+    q.members = view.members;
+    q.run = view.run;
+    std::string title = rung_title(rungs, r, run, 0);
+    if (!o.rung) title += fmt::format("; --rung 1..{} for the others, --all for every task", rungs.size());
+    return title;
+}
 
 void run_leaderboard(const LeaderboardOptions& o) {
     const OutputFormat format = output_format_from(o.format);
@@ -39,6 +74,7 @@ void run_leaderboard(const LeaderboardOptions& o) {
     q.fidelity = o.fidelity;
     q.top = o.top;
     q.min_seeds = o.min_seeds;
+    const auto title = select_rung(*store, o, q);
     if (o.pareto) {
         const auto groups = pareto_groups(*store, q);
         if (format == OutputFormat::Table && groups.empty()) {
@@ -52,10 +88,11 @@ void run_leaderboard(const LeaderboardOptions& o) {
 
     if (format == OutputFormat::Table && rows.empty()) {
         fmt::print("no candidates with at least {} ok seed{}{}{} in '{}'\n", o.min_seeds, o.min_seeds == 1 ? "" : "s",
-                   o.task ? fmt::format(" on task '{}'", *o.task) : "", o.run ? fmt::format(" in run {}", *o.run) : "",
+                   q.task ? fmt::format(" on task '{}'", *q.task) : "", title ? fmt::format(" in {}", *title) : o.run ? fmt::format(" in run {}", *o.run) : "",
                    o.db);
         return;
     }
+    if (format == OutputFormat::Table && title) fmt::print("{}\n", *title);
     fmt::print("{}", render_leaderboard(rows, format));
 }
 
@@ -70,6 +107,12 @@ void add_leaderboard_command(CLI::App& app) {
     int_range(cmd->add_option("--run", opts->run, "Only evaluations made by this run"), 1,
               std::numeric_limits<std::int64_t>::max());
     cmd->add_option("--fidelity", opts->fidelity, "Only this fidelity (as stored, e.g. 'steps=400 width=128 ...')");
+    int_range(cmd->add_option("--rung", opts->rung,
+                              "Rung K of --run's ladder (default run: the latest search): the candidates that "
+                              "finished it, on its task and fidelity. Without --rung, --all, --task or --fidelity the "
+                              "highest rung of that run is shown"),
+              1, 64);
+    cmd->add_flag("--all", opts->all, "Every task and fidelity (of --run, if given) instead of a search's highest rung");
     int_range(cmd->add_option("--top", opts->top, "Rows to show (0: all)")->capture_default_str(), 0, limits::kTop);
     int_range(cmd->add_option("--min-seeds", opts->min_seeds, "Only candidates with at least this many ok seeds")
                   ->capture_default_str(),

@@ -117,4 +117,28 @@ void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::s
     fmt::print("{}", render_leaderboard(rows, OutputFormat::Table));
 }
 
+db::LeaderboardQuery rung_query(const driver::RungView& rung, std::int64_t run, int top) {
+    db::LeaderboardQuery q;
+    q.task = rung.task;
+    q.fidelity = rung.fidelity;
+    q.top = top;
+    if (!rung.members.empty())
+        q.members = rung.members;
+    else
+        q.run = run;
+    return q;
+}
+
+std::string rung_title(const std::vector<driver::RungView>& rungs, std::size_t rung, std::int64_t run, int top) {
+    const driver::RungView& r = rungs.at(rung);
+    const std::string shown = top > 0 ? fmt::format("top {} on {}", top, r.task) : r.task;
+    if (rungs.size() == 1) return fmt::format("{} (run {})", shown, run);
+    std::string admitted = "every candidate";
+    if (rung > 0)
+        admitted = r.keep < 1 ? fmt::format("best {:g}% of rung {}", 100 * r.keep, rung)
+                              : fmt::format("best {:g} of rung {}", r.keep, rung);
+    return fmt::format("rung {} of {}: {}, {} seed{}, {} (run {})", rung + 1, rungs.size(), shown, r.seeds,
+                       r.seeds == 1 ? "" : "s", admitted, run);
+}
+
 }  // namespace actsearch::cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actsearch/db/store.hpp"
+#include "actsearch/driver/rungs.hpp"
 #include "table_format.hpp"
 
 namespace actsearch::cli {
@@ -18,5 +19,14 @@ std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, Outp
 
 // The aligned table on stdout, under a title (the end of a search).
 void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::string& title);
+
+// The leaderboard of one rung of a stored search (0-based): the candidates that finished that rung,
+// over all their seeds on its task and fidelity. A run saved before rung members were kept: its own
+// evaluations on the rung's task and fidelity.
+db::LeaderboardQuery rung_query(const driver::RungView& rung, std::int64_t run, int top);
+
+// "rung 2 of 3: top 10 on fmnist-cnn, 2 seeds, best 5% of rung 1 (run 4)", or "top 10 on fmnist-mlp
+// (run 4)" for a search of one rung (top <= 0: no "top N on").
+std::string rung_title(const std::vector<driver::RungView>& rungs, std::size_t rung, std::int64_t run, int top);
 
 }  // namespace actsearch::cli

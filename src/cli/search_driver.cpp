@@ -238,19 +238,11 @@ int run_search(const SearchConfig& cfg) {
                    screened > 0 ? fmt::format(", {:.1f} trained/min", 60.0 * double(screened) / p.elapsed) : "",
                    upper > 0 ? fmt::format("; {} evaluations on the rungs above", upper) : "");
         if (out.interrupted) fmt::print("resume with: the same command again (or --resume {})\n", out.run);
-        // One leaderboard per rung, the highest last.
-        for (std::size_t r = 0; r < spec.rungs.size(); ++r) {
-            db::LeaderboardQuery q;
-            q.task = spec.rungs[r].scorer.task;
-            q.fidelity = spec.rungs[r].scorer.fidelity;
-            q.run = out.run;
-            q.top = cfg.top;
-            const std::string title =
-                r == 0 ? fmt::format("top {} on {} (run {})", cfg.top, q.task.value(), out.run)
-                       : fmt::format("rung {} of {}: top {} on {} ({} seed{})", r + 1, spec.rungs.size(), cfg.top,
-                                     q.task.value(), spec.rungs[r].rule.seeds, spec.rungs[r].rule.seeds > 1 ? "s" : "");
-            print_leaderboard(store.leaderboard(q), title);
-        }
+        // One leaderboard per rung, the highest last: each of the candidates that finished that rung.
+        const auto rungs = driver::rungs_of_run(store, out.run);
+        for (std::size_t r = 0; r < rungs.size(); ++r)
+            print_leaderboard(store.leaderboard(rung_query(rungs[r], out.run, cfg.top)),
+                              rung_title(rungs, r, out.run, cfg.top));
     }
     return out.interrupted ? 130 : 0;
 }

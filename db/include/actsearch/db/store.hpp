@@ -88,6 +88,7 @@ struct LeaderboardQuery {
     std::optional<std::int64_t> run;           // only evaluations made by this run
     std::optional<std::string> fidelity;       // Fidelity::key()
     std::optional<std::int64_t> candidate;     // only this candidate's group (it or its representative)
+    std::optional<std::vector<std::int64_t>> members;   // only these candidates' groups (a rung's members)
     int top = 20;                              // <= 0: all rows
     int min_seeds = 1;                         // 0 also lists candidates with no ok evaluation
 };
