@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # CI's hardening job, run by .ci/run after the README's test command:
 #   1. builds the project with clang, -fsanitize=address,undefined (every report is fatal) and the
-#      libFuzzer targets, in build-hardening/ (ccache), and runs the fast tests there: grammar, db,
-#      search and the CLI tests that train nothing long (the engine's training tests, the killed and
+#      libFuzzer targets, in build-hardening/ (ccache), and runs the fast tests there: numeric, grammar,
+#      db, search and the CLI tests that train nothing long (the engine's training tests, the killed and
 #      resumed searches and MPI stay in the plain build's ctest);
 #   2. runs each fuzzer for FUZZ_SECONDS (default 60) from its seed corpus in tests/fuzz/corpus/<target>.
 # Every test program and fuzzer runs; any failure fails the job. A fuzzer's finding is saved as
@@ -25,18 +25,8 @@ start=$SECONDS
 say() { echo "hardening [$((SECONDS - start))s]: $*"; }
 
 # clang (libFuzzer and the sanitizer runtimes) and its OpenMP, on top of scripts/setup.sh's packages.
-packages=(clang libomp-dev libclang-rt-dev ccache)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  say "installing ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+. scripts/lib/packages.sh
+ensure_packages hardening clang libomp-dev libclang-rt-dev ccache
 
 build=build-hardening
 export CCACHE_BASEDIR="$PWD"
@@ -48,7 +38,7 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=cl
   -DACTSEARCH_BUILD_BENCHMARKS=OFF > "$build/build.log" 2>&1 || { cat "$build/build.log"; exit 1; }
 
 targets=(fuzz_expr fuzz_space fuzz_task)
-((run_tests)) && targets+=(actsearch test_grammar test_db test_search test_cli)
+((run_tests)) && targets+=(actsearch test_numeric test_grammar test_db test_search test_cli)
 say "building ${targets[*]} (log: $build/build.log)"
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >> "$build/build.log" 2>&1 \
   || { tail -n 60 "$build/build.log"; echo "hardening: build failed (full log: $build/build.log)" >&2; exit 1; }
@@ -61,7 +51,7 @@ if ((run_tests)); then
   # The CLI tests that run long searches (every strategy killed and resumed, SIGINT and resume; MPI is
   # not built here) would take most of an hour with the sanitizers; the plain build's ctest runs them.
   cli_filter="-Strategies/KillResume.*:Mpi.*:Cli.SigintMarksInterruptedAndResumes"
-  for t in grammar db search cli; do
+  for t in numeric grammar db search cli; do
     filter="*"
     [ "$t" = cli ] && filter="$cli_filter"
     say "test_$t --gtest_filter=$filter"

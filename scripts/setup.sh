@@ -38,20 +38,8 @@ for arg in "$@"; do
 done
 if ((browser)); then packages+=("${test_packages[@]}"); fi
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-else
-  echo "setup: the ${#packages[@]} Debian packages needed are installed"
-fi
-
+. scripts/lib/packages.sh
+ensure_packages setup "${packages[@]}"
 
 # The build's output (make's "[ 42%]" or ninja's "[12/80]" lines) as a percentage: one line rewritten in
 # place on a terminal, one line per 10% otherwise. Read line by line in bash: awk (mawk) would buffer

@@ -36,17 +36,13 @@
 #include <vector>
 
 #include "actsearch/grammar/print.hpp"
+#include "actsearch/numeric/rng.hpp"
 
 namespace actsearch {
 namespace {
 
-// splitmix64's finaliser: a fixed, platform-independent 64-bit mix (the hash is stored in databases).
-constexpr std::uint64_t mix(std::uint64_t z) noexcept {
-    z += 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+// SplitMix64's step as a hash: a fixed, platform-independent 64-bit mix (the hash is stored in databases).
+constexpr std::uint64_t mix(std::uint64_t z) noexcept { return numeric::mix64(z + numeric::kGoldenGamma); }
 
 bool has_value(Op op) noexcept { return op == Op::Const || op == Op::Pow || op == Op::Beta; }
 bool has_index(Op op) noexcept { return op == Op::X || op == Op::Beta; }

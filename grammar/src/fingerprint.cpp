@@ -23,6 +23,7 @@
 #include <fmt/ranges.h>
 
 #include "actsearch/grammar/fingerprint.hpp"
+#include "actsearch/numeric/rng.hpp"
 #include "eval_scalar.hpp"
 
 namespace actsearch {
@@ -74,12 +75,10 @@ std::int64_t quantise(double v) {
     return q * 4096 + exponent;
 }
 
-// splitmix64 finaliser: a fixed, portable mix (std::hash is neither).
+// Combines v into h (boost::hash_combine's shape) through SplitMix64's finaliser: a fixed, portable mix
+// (std::hash is neither).
 std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
-    std::uint64_t z = h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    return numeric::mix64(h ^ (v + numeric::kGoldenGamma + (h << 6) + (h >> 2)));
 }
 
 bool finite_in_float(double v) {

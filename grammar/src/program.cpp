@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "actsearch/grammar/program.hpp"
+#include "actsearch/numeric/lane_sum.hpp"
 #include "primitive_math.hpp"
 
 namespace actsearch {
@@ -196,20 +197,6 @@ void fill_per_channel(float* reg, const float* per_channel, std::size_t start, s
     }
 }
 
-// Sum of v[0, n) with 16 independent partial sums (vectorisable without reassociating: the order is
-// fixed, so the result is deterministic), combined in double.
-double run_sum(const float* v, std::size_t n) {
-    constexpr std::size_t kLanes = 16;
-    float partial[kLanes] = {};
-    std::size_t i = 0;
-    for (; i + kLanes <= n; i += kLanes)
-        for (std::size_t j = 0; j < kLanes; ++j) partial[j] += v[i + j];
-    double total = 0.0;
-    for (std::size_t j = 0; j < kLanes; ++j) total += partial[j];
-    for (; i < n; ++i) total += v[i];
-    return total;
-}
-
 // acc[c] += sum of contrib over the elements of the block that belong to channel c.
 void reduce_per_channel(double* acc, const float* contrib, std::size_t start, std::size_t n,
                         const ActShape& shape) {
@@ -226,7 +213,7 @@ void reduce_per_channel(double* acc, const float* contrib, std::size_t start, st
     }
     while (i < n) {
         const std::size_t len = std::min(n - i, shape.inner - offset);
-        acc[c] += run_sum(contrib + i, len);
+        acc[c] += numeric::lane_sum(contrib + i, len);
         i += len;
         offset = 0;
         c = c + 1 == shape.channels ? 0 : c + 1;

@@ -9,9 +9,12 @@
 #include <string_view>
 #include <vector>
 
-#include "rng.hpp"
+#include "actsearch/numeric/rng.hpp"
 
 namespace actsearch::search {
+
+// The strategies' generator (std::mt19937_64 with portable draws): its state is saved in their blobs.
+using Rng = numeric::Mt64;
 
 class BlobWriter {
 public:

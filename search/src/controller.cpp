@@ -7,7 +7,7 @@
 #include <Eigen/Core>
 #include <fmt/format.h>
 
-#include "rng.hpp"
+#include "actsearch/numeric/rng.hpp"
 
 namespace actsearch::search {
 namespace {
@@ -23,8 +23,9 @@ using VectorGrad = Eigen::Map<Vector>;
 constexpr double kInitScale = 0.08;
 constexpr int kMaxHidden = 1024;
 
-// Elementwise exp through std::exp: Eigen's AVX-512 packet exp draws false uninitialised-value warnings
-// from GCC 12 (bug 105593), and these vectors are a few dozen long.
+// Elementwise exp through std::exp, as the controller has always computed it: its trajectories and saved
+// states depend on these bits (Eigen's vectorised exp rounds differently), and the vectors are a few
+// dozen long.
 template <typename Expression>
 Vector exp(const Expression& x) {
     return x.unaryExpr([](double v) { return std::exp(v); });
@@ -71,7 +72,7 @@ Controller::Controller(const ChoiceShape& shape, int hidden, std::uint64_t seed)
     head_bias_ = head_weight_ + head_rows_ * h;
     parameters_.assign(head_bias_ + head_rows_, 0.0);
 
-    Rng rng(seed);
+    numeric::Mt64 rng(seed);
     for (std::size_t i = embedding_; i < gate_bias_; ++i) parameters_[i] = kInitScale * (2.0 * rng.uniform() - 1.0);
     // Forget-gate bias 1: remember by default (Jozefowicz et al. 2015).
     std::fill_n(parameters_.begin() + static_cast<std::ptrdiff_t>(gate_bias_ + h), h, 1.0);

@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include "blob.hpp"
-#include "rng.hpp"
 #include "strategies.hpp"
 
 namespace actsearch::search {

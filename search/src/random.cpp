@@ -2,7 +2,6 @@
 #include <unordered_set>
 
 #include "blob.hpp"
-#include "rng.hpp"
 #include "strategies.hpp"
 
 namespace actsearch::search {

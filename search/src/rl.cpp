@@ -19,7 +19,6 @@
 
 #include "actsearch/search/controller.hpp"
 #include "blob.hpp"
-#include "rng.hpp"
 #include "strategies.hpp"
 
 namespace actsearch::search {

@@ -14,7 +14,6 @@
 #include "actsearch/grammar/fingerprint.hpp"
 #include "actsearch/grammar/program.hpp"
 #include "blob.hpp"
-#include "rng.hpp"
 #include "strategies.hpp"
 
 namespace actsearch::search {

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -35,6 +37,19 @@ Notation notation_from(const std::string& name) {
     if (name == "infix") return Notation::Infix;
     if (name == "aquasurf") return Notation::AquaSurf;
     throw UsageError(fmt::format("unknown notation '{}' (expected infix or aquasurf)", name));
+}
+
+void check_output_folder(const std::string& path) {
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    if (!dir.empty() && !std::filesystem::is_directory(dir))
+        throw UsageError(fmt::format("cannot write '{}': directory '{}' does not exist", path, dir.string()));
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+    std::ofstream file(path, std::ios::binary);
+    file << text;
+    file.close();
+    if (!file) throw std::runtime_error(fmt::format("cannot write '{}'", path));
 }
 
 bool stdout_is_tty() { return ::isatty(STDOUT_FILENO) == 1; }

@@ -40,6 +40,12 @@ CLI::Option* int_range(CLI::Option* opt, std::int64_t lo, std::int64_t hi);
 // A finite real in (lo, hi] (lo_inclusive: [lo, hi]); "inf" and "nan" are refused.
 CLI::Option* real_range(CLI::Option* opt, double lo, double hi, bool lo_inclusive = false);
 
+// UsageError (exit 2) when the folder `path` would be written in does not exist: checked before the
+// work that produces the file.
+void check_output_folder(const std::string& path);
+// Writes `text` to the file `path`; std::runtime_error "cannot write 'path'" when that fails.
+void write_text_file(const std::string& path, const std::string& text);
+
 // The results database, opened for a command. Everything wrong with the file itself is bad input
 // (UsageError, exit 2): read_only and missing ("no database at 'x.db' (run a search or eval first)"),
 // a directory, a folder that does not exist, not SQLite, truncated, another program's database, a newer

@@ -1,6 +1,4 @@
 // actsearch export: a found activation as C++, PyTorch, LaTeX, or everything stored about it as JSON.
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -11,6 +9,7 @@
 
 #include "actsearch/grammar/export.hpp"
 #include "candidate_ref.hpp"
+#include "cli_util.hpp"
 #include "commands.hpp"
 #include "table_format.hpp"
 
@@ -50,14 +49,8 @@ void write_output(const std::optional<std::string>& path, const std::string& tex
         fmt::print("{}", text);
         return;
     }
-    const std::filesystem::path file(*path);
-    const std::filesystem::path dir = file.parent_path();
-    if (!dir.empty() && !std::filesystem::is_directory(dir))
-        throw UsageError(fmt::format("cannot write '{}': directory '{}' does not exist", *path, dir.string()));
-    std::ofstream out(file, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", *path));
+    check_output_folder(*path);
+    write_text_file(*path, text);
     fmt::print("wrote {} function{} to {}\n", count, count == 1 ? "" : "s", *path);
 }
 

@@ -1,6 +1,4 @@
 // actsearch plot: f and f' of some activations over [-6, 6], as an SVG, with relu and swish for scale.
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,17 +6,16 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "actsearch/grammar/program.hpp"
 #include "candidate_ref.hpp"
+#include "cli_util.hpp"
 #include "commands.hpp"
+#include "function_plot.hpp"
 #include "pareto_report.hpp"
-#include "svg_plot.hpp"
 
 namespace actsearch::cli {
 namespace {
 
 constexpr std::size_t kPoints = 600;
-constexpr double kXMin = -6.0, kXMax = 6.0;
 constexpr std::size_t kMaxFunctions = 20;
 constexpr std::size_t kMaxLabel = 70;
 
@@ -46,28 +43,8 @@ void run_pareto_plot(const PlotOptions& o) {
         throw UsageError(fmt::format("{} task/fidelity pairs in '{}' (e.g. task {}, fidelity '{}'): choose one with "
                                      "--task and --fidelity",
                                      groups.size(), s.db, groups[0].task, groups[0].fidelity));
-    std::ofstream file(o.output, std::ios::binary);
-    file << render_pareto_svg(groups[0]);
-    file.close();
-    if (!file) throw std::runtime_error(fmt::format("cannot write '{}'", o.output));
+    write_text_file(o.output, render_pareto_svg(groups[0]));
     fmt::print("{}\n", o.output);
-}
-
-struct Curves {
-    std::vector<double> f, df;
-};
-
-// f and df/dx in single precision, as the networks see them; trainable betas at their initial values.
-Curves evaluate(const Expr& e, const std::vector<float>& xs) {
-    const Program program(e);
-    const std::vector<float>& betas = program.beta_initial_values();
-    std::vector<float> dbeta(betas.size(), 0.0f);
-    std::vector<float> y(xs.size()), dx(xs.size());
-    const std::vector<float> ones(xs.size(), 1.0f);
-    program.eval(xs.data(), y.data(), xs.size(), betas.data());
-    program.backward(xs.data(), ones.data(), dx.data(), betas.data(), dbeta.empty() ? nullptr : dbeta.data(),
-                     ActShape{xs.size(), 1, 1});
-    return {std::vector<double>(y.begin(), y.end()), std::vector<double>(dx.begin(), dx.end())};
 }
 
 std::string label_for(const CandidateTarget& t) {
@@ -80,9 +57,7 @@ std::string label_for(const CandidateTarget& t) {
 }
 
 void run_plot(const PlotOptions& o) {
-    const std::filesystem::path out(o.output);
-    if (const auto dir = out.parent_path(); !dir.empty() && !std::filesystem::is_directory(dir))
-        throw UsageError(fmt::format("cannot write '{}': directory '{}' does not exist", o.output, dir.string()));
+    check_output_folder(o.output);
 
     if (o.pareto) return run_pareto_plot(o);
     std::unique_ptr<db::Store> store;
@@ -91,28 +66,11 @@ void run_plot(const PlotOptions& o) {
         throw UsageError(fmt::format("{} functions would not be readable on one plot (at most {})", targets.size(),
                                      kMaxFunctions));
 
-    std::vector<float> xs(kPoints);
-    Plot plot;
-    for (std::size_t i = 0; i < kPoints; ++i) {
-        xs[i] = static_cast<float>(kXMin + (kXMax - kXMin) * double(i) / double(kPoints - 1));
-        plot.x.push_back(xs[i]);
-    }
-    plot.title = targets.size() == 1 ? label_for(targets[0]) : fmt::format("{} activation functions", targets.size());
-    // Activations worth comparing live on the scale of x (relu reaches 6) and of slopes near 1.
-    plot.panels = {Panel{"f(x)", {}, 3 * kXMax}, Panel{"f'(x)", {}, 10}};
-    auto add = [&](const std::string& label, const Expr& e, bool reference) {
-        Curves c = evaluate(e, xs);
-        plot.panels[0].series.push_back({label, std::move(c.f), reference});
-        plot.panels[1].series.push_back({label, std::move(c.df), reference});
-    };
-    for (const CandidateTarget& t : targets) add(label_for(t), t.expr, false);
-    add("relu (reference)", make_unary(Op::Relu, make_leaf_x()), true);
-    add("swish (reference)", make_unary(Op::Swish, make_leaf_x()), true);
-
-    std::ofstream file(out, std::ios::binary);
-    file << render_svg(plot);
-    file.close();
-    if (!file) throw std::runtime_error(fmt::format("cannot write '{}'", o.output));
+    Plot plot = function_plot(
+        targets.size() == 1 ? label_for(targets[0]) : fmt::format("{} activation functions", targets.size()), kPoints);
+    for (const CandidateTarget& t : targets) add_function(plot, label_for(t), t.expr);
+    add_reference_functions(plot);
+    write_text_file(o.output, render_svg(plot));
     fmt::print("{}\n", o.output);
 }
 

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <optional>
@@ -17,18 +16,17 @@
 #include <fmt/core.h>
 
 #include "actsearch/grammar/parse.hpp"
-#include "actsearch/grammar/program.hpp"
 #include "candidate_ref.hpp"
+#include "cli_util.hpp"
 #include "commands.hpp"
+#include "function_plot.hpp"
 #include "report_html.hpp"
-#include "svg_plot.hpp"
 
 namespace actsearch::cli {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kPoints = 400;
-constexpr double kXMin = -6.0, kXMax = 6.0;
 constexpr std::size_t kMaxLabel = 70;
 
 struct ReportOptions {
@@ -44,40 +42,19 @@ std::string shorten(std::string label) {
     return label;
 }
 
-// f and df/dx in single precision, as the networks see them; trainable betas at their initial values
-// (1 unless written, beta(0.25)), as `actsearch plot`.
-void add_curves(Plot& plot, const std::vector<float>& xs, const std::string& label, const Expr& e, bool reference) {
-    const Program program(e);
-    const std::vector<float>& betas = program.beta_initial_values();
-    std::vector<float> dbeta(betas.size(), 0.0f), y(xs.size()), dx(xs.size());
-    const std::vector<float> ones(xs.size(), 1.0f);
-    program.eval(xs.data(), y.data(), xs.size(), betas.data());
-    program.backward(xs.data(), ones.data(), dx.data(), betas.data(), dbeta.empty() ? nullptr : dbeta.data(),
-                     ActShape{xs.size(), 1, 1});
-    plot.panels[0].series.push_back({label, std::vector<double>(y.begin(), y.end()), reference});
-    plot.panels[1].series.push_back({label, std::vector<double>(dx.begin(), dx.end()), reference});
-}
-
 std::string functions_svg(const Leaderboard& board, int n) {
-    std::vector<float> xs(kPoints);
-    Plot plot;
-    for (std::size_t i = 0; i < kPoints; ++i) {
-        xs[i] = static_cast<float>(kXMin + (kXMax - kXMin) * double(i) / double(kPoints - 1));
-        plot.x.push_back(xs[i]);
-    }
-    plot.title = fmt::format("the top {} on {}", std::min<std::size_t>(board.rows.size(), std::size_t(n)), board.task);
-    plot.panels = {Panel{"f(x)", {}, 3 * kXMax}, Panel{"f'(x)", {}, 10}};
+    Plot plot = function_plot(
+        fmt::format("the top {} on {}", std::min<std::size_t>(board.rows.size(), std::size_t(n)), board.task), kPoints);
     int rank = 0;
     for (const auto& row : board.rows) {
         if (rank == n) break;
         ++rank;
         const auto parsed = parse(row.expr);
         if (!parsed.ok()) continue;   // stored by another version's grammar: leave it out of the plot
-        add_curves(plot, xs, shorten(fmt::format("#{} {}  ({:.4f})", rank, row.expr, row.mean)), parsed.expr(), false);
+        add_function(plot, shorten(fmt::format("#{} {}  ({:.4f})", rank, row.expr, row.mean)), parsed.expr());
     }
     if (plot.panels[0].series.empty()) return {};
-    add_curves(plot, xs, "relu (reference)", make_unary(Op::Relu, make_leaf_x()), true);
-    add_curves(plot, xs, "swish (reference)", make_unary(Op::Swish, make_leaf_x()), true);
+    add_reference_functions(plot);
     return render_svg(plot);
 }
 
@@ -134,9 +111,7 @@ std::vector<Leaderboard> leaderboards(db::Store& store, const ReportOptions& o) 
 }
 
 void run_report(const ReportOptions& o) {
-    const std::filesystem::path out(o.output);
-    if (const auto dir = out.parent_path(); !dir.empty() && !std::filesystem::is_directory(dir))
-        throw UsageError(fmt::format("cannot write '{}': directory '{}' does not exist", o.output, dir.string()));
+    check_output_folder(o.output);
     auto store = open_for_reading(o.db);
 
     ReportData d;
@@ -178,10 +153,7 @@ void run_report(const ReportOptions& o) {
         d.functions_svg = functions_svg(b, o.plot_top);
     }
 
-    std::ofstream file(out, std::ios::binary);
-    file << render_report_html(d);
-    file.close();
-    if (!file) throw std::runtime_error(fmt::format("cannot write '{}'", o.output));
+    write_text_file(o.output, render_report_html(d));
     fmt::print("{}\n", o.output);
 }
 

@@ -1,11 +1,5 @@
 #include "leaderboard_print.hpp"
 
-// g++ 12 reports std::variant<..., std::string> cells as maybe-uninitialized when building rows
-// (a false positive, GCC bug 105593 family); the cells are always constructed.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <set>
 
 #include <fmt/format.h>

@@ -1,10 +1,5 @@
 #include "pareto_report.hpp"
 
-// g++ 12 false positive on std::variant cells (see leaderboard_print.cpp).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <algorithm>
 #include <cmath>
 #include <map>

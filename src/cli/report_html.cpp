@@ -4,8 +4,9 @@
 #include <map>
 #include <regex>
 
-#include <boost/math/distributions/students_t.hpp>
 #include <fmt/format.h>
+
+#include "actsearch/stats/means.hpp"
 
 namespace actsearch::cli {
 
@@ -23,16 +24,6 @@ std::string html_escape(std::string_view text) {
         }
     }
     return out;
-}
-
-double student_t_quantile(double p, double df) {
-    return boost::math::quantile(boost::math::students_t(df), p);
-}
-
-std::optional<MeanInterval> mean_interval95(double mean, double stddev, std::int64_t seeds) {
-    if (seeds < 2 || !std::isfinite(mean) || !std::isfinite(stddev)) return std::nullopt;
-    const double half = student_t_quantile(0.975, double(seeds - 1)) * stddev / std::sqrt(double(seeds));
-    return MeanInterval{mean - half, mean + half};
 }
 
 OutcomeCounts count_outcomes(const std::vector<db::EvaluationRecord>& evaluations) {
@@ -162,11 +153,11 @@ void leaderboard_section(std::string& h, const ReportData& d) {
                                                           "diverged", "invalid", "other", "id", "expression"});
         int rank = 0;
         for (const auto& r : b.rows) {
-            const auto ci = mean_interval95(r.mean, r.stddev, r.seeds);
+            const auto ci = stats::mean_interval(r.mean, r.stddev, r.seeds);   // 95%, over the seeds
             h += fmt::format("<tr>{}{}<td class=\"num\" data-sort=\"{}\">{}</td>{}{}{}{}{}{}{}<td><code>{}</code></td>"
                              "</tr>\n",
-                             td_num(std::to_string(++rank)), td_num(num(r.mean)), ci ? ci->lo : r.mean,
-                             ci ? fmt::format("[{}, {}]", num(ci->lo), num(ci->hi)) : std::string("&ndash;"),
+                             td_num(std::to_string(++rank)), td_num(num(r.mean)), ci ? ci->low : r.mean,
+                             ci ? fmt::format("[{}, {}]", num(ci->low), num(ci->high)) : std::string("&ndash;"),
                              td_num(num(r.stddev)), td_num(std::to_string(r.seeds)), td_num(std::to_string(r.n_ok)),
                              td_num(std::to_string(r.n_diverged)), td_num(std::to_string(r.n_invalid)),
                              td_num(std::to_string(r.n_other)), td_num(std::to_string(r.candidate)),

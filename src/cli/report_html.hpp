@@ -18,16 +18,6 @@ namespace actsearch::cli {
 // Text for HTML element content or a double-quoted attribute value: & < > " ' escaped.
 std::string html_escape(std::string_view text);
 
-// A two-sided 95% Student t interval for a mean over n seeds: mean -+ t(0.975, n - 1) * sd / sqrt(n).
-// None for fewer than two seeds or a non-finite mean.
-struct MeanInterval {
-    double lo = 0, hi = 0;
-};
-std::optional<MeanInterval> mean_interval95(double mean, double stddev, std::int64_t seeds);
-
-// The t quantile used above (Boost.Math's Student t distribution); df >= 1.
-double student_t_quantile(double p, double df);
-
 // Counts of a run's evaluations by status.
 struct OutcomeCounts {
     std::int64_t ok = 0, diverged = 0, invalid = 0, other = 0;

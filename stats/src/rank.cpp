@@ -6,18 +6,12 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "actsearch/numeric/rng.hpp"
+
 namespace actsearch::stats {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// splitmix64: a small, well-mixed generator; only the bootstrap's resampling uses it.
-std::uint64_t splitmix64(std::uint64_t& state) noexcept {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 void check_same_size(std::span<const double> a, std::span<const double> b) {
     if (a.size() != b.size()) throw std::invalid_argument("rank statistics: the two samples differ in size");
@@ -70,10 +64,10 @@ Interval bootstrap_spearman(std::span<const double> a, std::span<const double> b
     std::vector<double> rhos;
     rhos.reserve(std::size_t(resamples));
     std::vector<double> ra(n), rb(n);
-    std::uint64_t state = seed;
+    numeric::SplitMix64 rng(seed);
     for (int r = 0; r < resamples; ++r) {
         for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t k = std::size_t((static_cast<unsigned __int128>(splitmix64(state)) * n) >> 64);
+            const std::size_t k = rng.below(n);
             ra[i] = a[k];
             rb[i] = b[k];
         }

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "actsearch/grammar/parse.hpp"
-#include "../../src/engine/src/conv.hpp"
-#include "../../src/engine/src/layers.hpp"
-#include "../../src/engine/src/random.hpp"
+#include "actsearch/engine/detail/conv.hpp"
+#include "actsearch/engine/detail/layers.hpp"
+#include "actsearch/engine/detail/rng.hpp"
 
 namespace {
 

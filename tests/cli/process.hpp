@@ -15,19 +15,14 @@
 #include <thread>
 #include <vector>
 
+#include "helpers.hpp"
+
 namespace actsearch::test {
 
 struct ProcessResult {
     int status = -1;        // exit status, or 128 + signal
     std::string out, err;
 };
-
-inline std::string read_file(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 // A child with stdout/stderr redirected to files, so nothing blocks on a full pipe.
 class Child {
@@ -84,23 +79,6 @@ public:
 private:
     pid_t pid_ = -1;
     std::filesystem::path out_, err_;
-};
-
-// A fresh temporary directory, removed at the end of the scope.
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "actsearch-test-XXXXXX").string();
-        path_ = ::mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    const std::filesystem::path& path() const { return path_; }
-
-private:
-    std::filesystem::path path_;
 };
 
 // `prefix` (e.g. mpirun and its options), then the actsearch binary, then `args`.

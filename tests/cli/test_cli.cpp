@@ -112,7 +112,7 @@ bool wait_for_evaluations(const fs::path& db, std::int64_t n, std::chrono::secon
 }
 
 TEST(Cli, HelpAndVersion) {
-    TempDir dir;
+    ScratchDir dir;
     auto r = run_binary({"--help"}, dir.path());
     EXPECT_EQ(r.status, 0);
     for (const char* cmd : {"parse", "space", "eval", "search", "runs", "leaderboard", "show", "export", "plot"})
@@ -131,7 +131,7 @@ TEST(Cli, HelpAndVersion) {
 // Issue 15, item 3: size-like options have upper bounds, checked before anything is allocated or
 // trained; item 4: one short line that names the option and its range, exit status 2.
 TEST(Cli, OptionLimitsFailAtOnceWithOneLine) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path db = dir.path() / "limits.db";
     struct Case {
         std::vector<std::string> args;
@@ -177,7 +177,7 @@ TEST(Cli, OptionLimitsFailAtOnceWithOneLine) {
 // Issue 15, item 4: every kind of bad database is bad input (exit 2, one line), for the command that
 // writes (eval, search) and the ones that read (runs, leaderboard, show).
 TEST(Cli, BadDatabasesExitTwo) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path good = dir.path() / "good.db";
     ASSERT_EQ(run_binary({"eval", "x", "--task", "synthetic", "--steps", "5", "--db", good.string()}, dir.path()).status, 0);
     const std::string good_bytes = read_file(good);
@@ -215,7 +215,7 @@ TEST(Cli, BadDatabasesExitTwo) {
 }
 
 TEST(Cli, ParsePrintsCanonicalForm) {
-    TempDir dir;
+    ScratchDir dir;
     auto a = run_binary({"parse", "x*sigmoid(x)", "--format", "json"}, dir.path());
     auto b = run_binary({"parse", "sigmoid(x)*x", "--json"}, dir.path());
     ASSERT_EQ(a.status, 0) << a.err;
@@ -232,7 +232,7 @@ TEST(Cli, ParsePrintsCanonicalForm) {
 }
 
 TEST(Cli, BadExpressionsExitTwoWithOneLineAndCaret) {
-    TempDir dir;
+    ScratchDir dir;
     const std::vector<std::string> bad{"x*sigmod(x)", "relu(x, x)", "(x+1", "x +* 2", "", "x $ 2"};
     for (const auto& e : bad) {
         auto r = run_binary({"parse", e}, dir.path(), 30s);
@@ -246,7 +246,7 @@ TEST(Cli, BadExpressionsExitTwoWithOneLineAndCaret) {
 }
 
 TEST(Cli, HostileInputsFailFastWithoutCrashing) {
-    TempDir dir;
+    ScratchDir dir;
     const std::string deep = std::string(10000, '(') + "x" + std::string(10000, ')');
     auto r = run_binary({"parse", deep}, dir.path(), 30s);
     EXPECT_EQ(r.status, 2) << r.err;
@@ -259,7 +259,7 @@ TEST(Cli, HostileInputsFailFastWithoutCrashing) {
 }
 
 TEST(Cli, SpaceCountsPaperCore1) {
-    TempDir dir;
+    ScratchDir dir;
     auto r = run_binary({"space", "--space", "paper-core1", "--count"}, dir.path(), 120s);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("raw          6250"), std::string::npos) << r.out;
@@ -267,7 +267,7 @@ TEST(Cli, SpaceCountsPaperCore1) {
 }
 
 TEST(Cli, BadSpaceFileAndUnknownSpace) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path p = dir.path() / "bad.space";
     std::ofstream(p) << "name: bad\nunits: 1\nunary: x, tanh(\nbinary: x1+x2\n";
     auto r = run_binary({"space", "--space", p.string()}, dir.path());
@@ -278,7 +278,7 @@ TEST(Cli, BadSpaceFileAndUnknownSpace) {
 }
 
 TEST(Cli, EvalSyntheticJsonAndStores) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path db = dir.path() / "e.db";
     auto r = run_binary({"eval", "relu(x)", "--task", "synthetic", "--seeds", "2", "--json", "--db", db.string()},
                         dir.path());
@@ -300,7 +300,7 @@ TEST(Cli, EvalSyntheticJsonAndStores) {
 }
 
 TEST(Cli, BrokenDatabaseIsAClearError) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path db = dir.path() / "broken.db";
     std::ofstream(db) << std::string(5000, 'z');
     auto r = run_binary({"eval", "x", "--task", "synthetic", "--db", db.string()}, dir.path());
@@ -311,7 +311,7 @@ TEST(Cli, BrokenDatabaseIsAClearError) {
 // A table task scores with the one (task, fidelity) the table holds most of: another fidelity of the
 // same candidates in the file (a promotion, a manual eval) never mixes in.
 TEST(Cli, TableTaskReplaysTheStoredScoresOfOneFidelity) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path table = dir.path() / "table.db", replay = dir.path() / "replay.db";
     auto r = run_binary({"search", "--space", space.string(), "--strategy", "exhaustive", "--task", "synthetic",
@@ -342,7 +342,7 @@ TEST(Cli, TableTaskReplaysTheStoredScoresOfOneFidelity) {
 
 // A stored 'error' says nothing about the candidate: the next search trains it again.
 TEST(Cli, StoredErrorsAreRetried) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path db = dir.path() / "err.db";
     auto args = search_args(space, db, "exhaustive", 5);
@@ -400,7 +400,7 @@ class KillResume : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(KillResume, SigkillThenSameCommandAgain) {
     const std::string strategy = GetParam();
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const int budget = 30;
 
@@ -436,7 +436,7 @@ INSTANTIATE_TEST_SUITE_P(Strategies, KillResume, ::testing::Values("exhaustive",
 class KillResumeLadder : public ::testing::TestWithParam<std::vector<std::string>> {};
 
 TEST_P(KillResumeLadder, SigkillThenSameCommandAgain) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path ref_db = dir.path() / "ref.db", db = dir.path() / "killed.db";
     auto ref = run_binary(ladder_args(space, ref_db, "evolution", 30, GetParam()), dir.path());
@@ -471,7 +471,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // Promotion only where asked: a synthetic search does not go on to the CNN.
 TEST(Cli, SearchOnAnotherTaskPromotesNothingByDefault) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path db = dir.path() / "p.db";
     auto args = search_args(space, db, "exhaustive", 5);
@@ -498,7 +498,7 @@ TEST(Cli, SearchOnAnotherTaskPromotesNothingByDefault) {
 }
 
 TEST(Cli, SigintMarksInterruptedAndResumes) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path db = dir.path() / "int.db";
     Child child(binary_argv(search_args(space, db, "exhaustive")), dir.path());
@@ -524,7 +524,7 @@ std::vector<std::string> mpirun(int np, const std::vector<std::string>& args) {
 }
 
 TEST(Mpi, ThreeRanksGiveTheSameResultsAsOneProcess) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path ref_db = dir.path() / "ref.db", mpi_db = dir.path() / "mpi.db";
     auto ref = run_binary(search_args(space, ref_db, "evolution", 30), dir.path());
@@ -538,7 +538,7 @@ TEST(Mpi, ThreeRanksGiveTheSameResultsAsOneProcess) {
 }
 
 TEST(Mpi, ALadderOverThreeRanksEqualsOneProcess) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path ref_db = dir.path() / "ref.db", mpi_db = dir.path() / "mpi.db";
     const std::vector<std::string> rungs{"synthetic:seeds=2,steps=50,keep=0.2", "synthetic:seeds=3,steps=80,keep=2"};
@@ -577,7 +577,7 @@ pid_t find_rank(const std::string& marker, int rank) {
 }
 
 TEST(Mpi, KilledRankThenResume) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path ref_db = dir.path() / "ref.db", db = dir.path() / "mpi.db";
     auto ref = run_binary(search_args(space, ref_db, "random", 40), dir.path());

@@ -47,7 +47,7 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
 }
 
 TEST(ConfigFile, ReproducesTheCommandLine) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = tiny_space(dir.path());
     const fs::path db1 = dir.path() / "cli.db", db2 = dir.path() / "file.db", db3 = dir.path() / "shown.db";
     const std::vector<std::string> common{"--threads", "2", "--quiet"};
@@ -92,7 +92,7 @@ TEST(ConfigFile, ReproducesTheCommandLine) {
 }
 
 TEST(ConfigFile, CommandLineWinsAndBadFilesAreExitTwo) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path space = tiny_space(dir.path());
     const fs::path toml = dir.path() / "search.toml";
     std::ofstream(toml) << "space = \"" << space.string() << "\"\nstrategy = \"random\"\ntask = \"synthetic\"\n"

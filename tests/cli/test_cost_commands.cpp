@@ -18,11 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::run_binary;
 
-struct TempDir {
-    fs::path path = fs::temp_directory_path() / fmt::format("actsearch-cost-cli-{}", ::getpid());
-    TempDir() { fs::create_directories(path); }
-    ~TempDir() { fs::remove_all(path); }
-};
+using test::ScratchDir;
 
 // A database with scored candidates of known score and (computed) cost.
 void fill(const std::string& db, const std::vector<std::pair<const char*, double>>& scored) {
@@ -50,11 +46,11 @@ void fill(const std::string& db, const std::vector<std::pair<const char*, double
 }
 
 TEST(CostCommands, LeaderboardParetoListsTheFrontCheapestFirst) {
-    TempDir dir;
-    const std::string db = (dir.path / "p.db").string();
+    ScratchDir dir;
+    const std::string db = (dir.path() / "p.db").string();
     // sigmoid(x) is beaten by relu (cheaper and better), so it is not on the front.
     fill(db, {{"relu(x)", 0.80}, {"x*sigmoid(x)", 0.85}, {"sigmoid(x)", 0.70}, {"mish(x)", 0.86}, {"x", 0.60}});
-    const auto res = run_binary({"leaderboard", "--pareto", "--db", db, "--format", "json"}, dir.path);
+    const auto res = run_binary({"leaderboard", "--pareto", "--db", db, "--format", "json"}, dir.path());
     ASSERT_EQ(res.status, 0) << res.err;
     const auto j = nlohmann::json::parse(res.out);
     std::vector<std::string> names;
@@ -63,20 +59,20 @@ TEST(CostCommands, LeaderboardParetoListsTheFrontCheapestFirst) {
     for (std::size_t i = 1; i < j.size(); ++i) EXPECT_LT(j[i - 1]["cost"].get<double>(), j[i]["cost"].get<double>());
     EXPECT_EQ(j[1]["name"], "relu");
 
-    const auto plot = run_binary({"plot", "--pareto", "--db", db, "-o", (dir.path / "f.svg").string()}, dir.path);
+    const auto plot = run_binary({"plot", "--pareto", "--db", db, "-o", (dir.path() / "f.svg").string()}, dir.path());
     ASSERT_EQ(plot.status, 0) << plot.err;
-    const std::string svg = test::read_file(dir.path / "f.svg");
+    const std::string svg = test::read_file(dir.path() / "f.svg");
     EXPECT_NE(svg.find("class=\"front\""), std::string::npos);
     EXPECT_NE(svg.find(">swish</text>"), std::string::npos);
     EXPECT_NE(svg.find(">mish</text>"), std::string::npos);
     // Candidates and --pareto do not mix.
-    EXPECT_EQ(run_binary({"plot", "--pareto", "relu(x)", "--db", db}, dir.path).status, 2);
+    EXPECT_EQ(run_binary({"plot", "--pareto", "relu(x)", "--db", db}, dir.path()).status, 2);
 }
 
 TEST(CostCommands, HardenStoresTwinsLinkedToTheOrigin) {
-    TempDir dir;
-    const std::string db = (dir.path / "h.db").string();
-    const auto res = run_binary({"harden", "x*sigmoid(x)", "--knots", "2", "--format", "json", "--db", db}, dir.path);
+    ScratchDir dir;
+    const std::string db = (dir.path() / "h.db").string();
+    const auto res = run_binary({"harden", "x*sigmoid(x)", "--knots", "2", "--format", "json", "--db", db}, dir.path());
     ASSERT_EQ(res.status, 0) << res.err;
     const auto j = nlohmann::json::parse(res.out);
     ASSERT_EQ(j["twins"].size(), 2u);
@@ -89,26 +85,26 @@ TEST(CostCommands, HardenStoresTwinsLinkedToTheOrigin) {
         ASSERT_TRUE(rec->cost);
         EXPECT_NEAR(*rec->cost, t["cost"].get<double>(), 1e-9);
     }
-    EXPECT_EQ(run_binary({"harden", "sigmoid(", "--no-store"}, dir.path).status, 2);
-    EXPECT_EQ(run_binary({"harden", "x", "--knots", "0", "--no-store"}, dir.path).status, 2);
+    EXPECT_EQ(run_binary({"harden", "sigmoid(", "--no-store"}, dir.path()).status, 2);
+    EXPECT_EQ(run_binary({"harden", "x", "--knots", "0", "--no-store"}, dir.path()).status, 2);
 }
 
 TEST(CostCommands, CalibrateStoresThisMachinesTable) {
-    TempDir dir;
-    const std::string db = (dir.path / "c.db").string();
+    ScratchDir dir;
+    const std::string db = (dir.path() / "c.db").string();
     const auto res = run_binary({"calibrate", "--db", db, "--rounds", "1", "--elements", "4096", "--min-ms", "0.2",
                                  "--format", "json"},
-                                dir.path);
+                                dir.path());
     ASSERT_EQ(res.status, 0) << res.err;
     const auto j = nlohmann::json::parse(res.out);
     EXPECT_NEAR(j["forward"]["(pass)"].get<double>() + j["forward"]["relu"].get<double>(), 1.0, 1e-9);
     db::Store store(db, true);
     EXPECT_FALSE(store.calibration(cost::cpu_name()).empty());
     // parse reports a cost; bad calibrate options are bad input.
-    const auto p = run_binary({"parse", "--format", "json", "relu(x)"}, dir.path);
+    const auto p = run_binary({"parse", "--format", "json", "relu(x)"}, dir.path());
     ASSERT_EQ(p.status, 0) << p.err;
     EXPECT_NEAR(nlohmann::json::parse(p.out)["cost"].get<double>(), 1.0, 1e-6) << p.out;
-    EXPECT_EQ(run_binary({"calibrate", "--format", "xml", "--no-store", "--rounds", "1"}, dir.path).status, 2);
+    EXPECT_EQ(run_binary({"calibrate", "--format", "xml", "--no-store", "--rounds", "1"}, dir.path()).status, 2);
 }
 
 }  // namespace

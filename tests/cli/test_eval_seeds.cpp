@@ -24,7 +24,7 @@ nlohmann::json eval_json(const std::vector<std::string>& extra, const std::files
 TEST(EvalSeeds, ConvSeedsInParallelEqualEachSeedAlone) {
     if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist"))
         GTEST_SKIP() << "Fashion-MNIST is not installed (bash scripts/setup.sh installs it)";
-    TempDir dir;
+    ScratchDir dir;
     const auto together = eval_json({"--seeds", "2", "--threads", "2"}, dir.path());
     ASSERT_EQ(together.at("seeds").size(), 2u);
     for (int seed : {0, 1}) {

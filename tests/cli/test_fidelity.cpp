@@ -23,7 +23,7 @@ nlohmann::json run_json(const std::vector<std::string>& args, const fs::path& di
 }
 
 TEST(Fidelity, BuiltInReferenceStoredAndReused) {
-    TempDir dir;
+    ScratchDir dir;
     const std::string db = (dir.path() / "f.db").string();
     const std::vector<std::string> args{"fidelity", "--task", "synthetic", "--steps", "60", "--seeds", "2",
                                         "--db", db, "--format", "json", "--threads", "2"};
@@ -63,7 +63,7 @@ TEST(Fidelity, BuiltInReferenceStoredAndReused) {
 }
 
 TEST(Fidelity, UserCsvAndAnotherTaskAsReference) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path csv = dir.path() / "mine.csv";
     std::ofstream(csv) << "# my own results\n"
                           "expr,score,name\n"
@@ -99,8 +99,47 @@ TEST(Fidelity, UserCsvAndAnotherTaskAsReference) {
     EXPECT_NE(ambiguous.err.find("--reference-fidelity"), std::string::npos) << ambiguous.err;
 }
 
+// The harness trains through the search's executor: every seed's score is the one `eval` gives the same
+// function, with one thread or several.
+TEST(Fidelity, ScoresAreThoseOfEvalAtAnyThreadCount) {
+    ScratchDir dir;
+    const fs::path csv = dir.path() / "fns.csv";
+    const std::vector<std::string> functions{"x * sigmoid(beta * x)", "max(x, 0.5 * tanh(x))", "x / (1 + exp(-x))",
+                                             "relu(x) - 0.25"};
+    std::ofstream out(csv);
+    out << "expr,score\n";
+    for (std::size_t i = 0; i < functions.size(); ++i) out << '"' << functions[i] << "\"," << i << "\n";
+    out.close();
+    const std::vector<std::string> common{"--task", "synthetic", "--steps", "60", "--seeds", "2", "--seed", "5",
+                                          "--format", "json"};
+    auto fidelity = [&](const std::string& threads) {
+        std::vector<std::string> args{"fidelity", "--reference", csv.string(), "--no-db", "--threads", threads};
+        args.insert(args.end(), common.begin(), common.end());
+        return run_json(args, dir.path());
+    };
+    const nlohmann::json one = fidelity("1"), two = fidelity("2");
+    EXPECT_EQ(one["functions"].size(), functions.size());
+    int compared = 0;
+    for (std::size_t i = 0; i < functions.size(); ++i) {
+        std::vector<std::string> args{"eval", functions[i], "--no-db"};
+        args.insert(args.end(), common.begin(), common.end());
+        const nlohmann::json eval = run_json(args, dir.path());
+        ASSERT_EQ(eval["seeds"].size(), 2u);
+        for (std::size_t s = 0; s < 2; ++s) {
+            const nlohmann::json& want = eval["seeds"][s];
+            for (const nlohmann::json* got : {&one["functions"][i]["seeds"][s], &two["functions"][i]["seeds"][s]}) {
+                EXPECT_EQ((*got)["seed"], want["seed"]) << functions[i];
+                EXPECT_EQ((*got)["status"], want["status"]) << functions[i];
+                EXPECT_EQ((*got)["val_acc"], want["val_acc"]) << functions[i] << " seed " << want["seed"];
+                ++compared;
+            }
+        }
+    }
+    EXPECT_EQ(compared, int(functions.size()) * 2 * 2);
+}
+
 TEST(Fidelity, MalformedReferencesExitTwoWithTheLine) {
-    TempDir dir;
+    ScratchDir dir;
     const std::vector<std::pair<std::string, std::string>> cases{
         {"expr,value\nrelu(x),1\nx,2\nx^2,3\n", "'expr' column"},
         {"expr,score\nrelu(x),high\nx,2\nx^2,3\n", "bad.csv:2: score 'high'"},

@@ -45,7 +45,7 @@ std::set<std::string> exprs(const nlohmann::json& j) {
 }
 
 TEST(LeaderboardRungs, HighestRungByDefaultEachRungItsOwnCandidates) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path db = dir.path() / "ladder.db";
     auto search = run_binary(ladder(dir.path(), db), dir.path());
     ASSERT_EQ(search.status, 0) << search.err;
@@ -83,7 +83,7 @@ TEST(LeaderboardRungs, HighestRungByDefaultEachRungItsOwnCandidates) {
 }
 
 TEST(LeaderboardRungs, BadRungSelectionsExitTwoWithOneLine) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path db = dir.path() / "ladder.db";
     ASSERT_EQ(run_binary(ladder(dir.path(), db), dir.path()).status, 0);
     const std::string d = db.string();

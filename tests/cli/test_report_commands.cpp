@@ -114,7 +114,7 @@ int check_svg(const std::string& svg, const std::string& path_class) {
 // A database as a search and an evaluation would leave it, written through the Store.
 class ReportCommands : public ::testing::Test {
 protected:
-    test::TempDir dir;
+    test::ScratchDir dir;
     std::string db = (dir.path() / "results.db").string();
     std::int64_t run_random = 0, run_rl = 0;
     std::int64_t swish = 0, swish_equivalent = 0, swish_beta = 0, relu = 0, tanh_ = 0, max_tanh = 0, exploding = 0;

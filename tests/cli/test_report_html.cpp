@@ -27,18 +27,6 @@ TEST(ReportHtml, EscapesEverythingHtmlGivesMeaningTo) {
     EXPECT_EQ(html_escape("x*sigmoid(beta*x)"), "x*sigmoid(beta*x)");
 }
 
-TEST(ReportHtml, StudentTIntervalOfTheMean) {
-    EXPECT_NEAR(cli::student_t_quantile(0.975, 1), 12.7062, 1e-4);
-    EXPECT_NEAR(cli::student_t_quantile(0.975, 4), 2.7764, 1e-4);
-    EXPECT_NEAR(cli::student_t_quantile(0.975, 1000), 1.9623, 1e-4);
-    const auto ci = cli::mean_interval95(0.8, 0.01, 5);
-    ASSERT_TRUE(ci);
-    EXPECT_NEAR(ci->lo, 0.8 - 2.7764 * 0.01 / std::sqrt(5.0), 1e-6);
-    EXPECT_NEAR(ci->hi, 0.8 + 2.7764 * 0.01 / std::sqrt(5.0), 1e-6);
-    EXPECT_FALSE(cli::mean_interval95(0.8, 0.0, 1));   // one seed: no interval
-    EXPECT_FALSE(cli::mean_interval95(std::nan(""), 0.1, 3));
-}
-
 db::EvaluationRecord evaluation(std::int64_t candidate, const std::string& task, const std::string& status,
                                 double acc, const std::string& fidelity = "f1") {
     db::EvaluationRecord e;
@@ -106,7 +94,7 @@ TEST(ReportHtml, PageEscapesDatabaseText) {
 
 // A small search of the synthetic task in two runs (so the page has two curves and a strategy median).
 struct SearchedDb {
-    TempDir dir;
+    ScratchDir dir;
     fs::path db = dir.path() / "r.db";
     SearchedDb() {
         const fs::path space = dir.path() / "tiny.space";
@@ -194,7 +182,7 @@ TEST(ReportBrowser, ConsoleErrorsAreSeen) {
     // The check below must be able to fail: a page with a script error is caught.
     const std::string browser = find_chromium();
     if (browser.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
-    TempDir dir;
+    ScratchDir dir;
     const fs::path page = dir.path() / "bad.html";
     std::ofstream(page) << "<!DOCTYPE html><html><body><script>throw new Error('boom');</script></body></html>";
     const auto r = chromium(browser, page, dir.path(), "--dump-dom");

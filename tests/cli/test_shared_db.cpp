@@ -58,7 +58,7 @@ ProcessResult actsearch_as(const User& user, const std::vector<std::string>& arg
     } while (0)
 
 // A folder both users can write (no sticky bit, unlike /tmp), inside a test directory of root's.
-fs::path shared_folder(const TempDir& dir, fs::perms perms = fs::perms::all) {
+fs::path shared_folder(const ScratchDir& dir, fs::perms perms = fs::perms::all) {
     const fs::path folder = dir.path() / "shared";
     fs::create_directory(folder);
     fs::permissions(dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
@@ -91,7 +91,7 @@ bool one_line(const std::string& s) {
 // The reported failure: another user's read left -wal/-shm files of its own, and the owner's next write
 // failed with "attempt to write a readonly database".
 TEST(SharedDb, AnotherUserReadsThenTheOwnerWritesAgain) {
-    TempDir dir;
+    ScratchDir dir;
     SKIP_UNLESS_USERS_CAN_RUN(dir.path());
     const fs::path folder = shared_folder(dir);
     const fs::path db = folder / "shared.db";
@@ -117,7 +117,7 @@ TEST(SharedDb, AnotherUserReadsThenTheOwnerWritesAgain) {
 // Files left by another user's read-only opener that does not take care (sqlite3 -readonly, an older
 // actsearch): empty and unused, so the owner's writer removes them and writes.
 TEST(SharedDb, TheOwnerRemovesAnotherUsersEmptyLeftovers) {
-    TempDir dir;
+    ScratchDir dir;
     SKIP_UNLESS_USERS_CAN_RUN(dir.path());
     const fs::path folder = shared_folder(dir);
     const fs::path db = folder / "shared.db";
@@ -141,7 +141,7 @@ TEST(SharedDb, TheOwnerRemovesAnotherUsersEmptyLeftovers) {
 
 // Another user's files the owner must not or cannot remove: one line naming the file and the fix, exit 2.
 TEST(SharedDb, TheOwnerStopsOnLeftoversItMustNotRemove) {
-    TempDir dir;
+    ScratchDir dir;
     SKIP_UNLESS_USERS_CAN_RUN(dir.path());
     const fs::path folder = shared_folder(dir);
     const fs::path db = folder / "shared.db";
@@ -176,7 +176,7 @@ TEST(SharedDb, TheOwnerStopsOnLeftoversItMustNotRemove) {
 // A database in a folder nobody but root can write: every reader reads it and creates nothing there; a
 // writer is told why it cannot write, exit 2.
 TEST(SharedDb, ReadersInAReadOnlyFolder) {
-    TempDir dir;
+    ScratchDir dir;
     SKIP_UNLESS_USERS_CAN_RUN(dir.path());
     const fs::path folder = shared_folder(dir);
     const fs::path db = folder / "shared.db";

@@ -1,39 +1,19 @@
 // Helpers shared by the db tests: a scratch directory and realistic records.
 #pragma once
 
-#include <stdlib.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <system_error>
 
 #include <gtest/gtest.h>
 
 #include "actsearch/db/store.hpp"
+#include "helpers.hpp"
 
 namespace actsearch::db::test {
 
-// A fresh directory per test, removed with everything in it (-wal and -shm files included).
-class ScratchDir {
-public:
-    ScratchDir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "actsearch-db-XXXXXX").string();
-        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
-    ~ScratchDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    ScratchDir(const ScratchDir&) = delete;
-    ScratchDir& operator=(const ScratchDir&) = delete;
-
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
-};
+// The scratch directory of every test (tests/common): the db tests name it test::ScratchDir.
+using actsearch::test::ScratchDir;
 
 inline RunInfo make_run(const std::string& strategy = "random", const std::string& task = "fmnist-mlp") {
     RunInfo r;

@@ -21,6 +21,7 @@
 #include "actsearch/driver/search_loop.hpp"
 #include "actsearch/grammar/space.hpp"
 #include "actsearch/search/strategy.hpp"
+#include "helpers.hpp"
 
 namespace actsearch::driver {
 namespace {
@@ -39,20 +40,7 @@ Space tiny_space() {
     return std::get<Space>(std::move(parsed));
 }
 
-struct TempDb {
-    fs::path dir;
-    TempDb() {
-        dir = fs::temp_directory_path() / ("actsearch-driver-test-" + std::to_string(::getpid()) + "-" +
-                                           std::to_string(counter()++));
-        fs::create_directories(dir);
-    }
-    ~TempDb() { fs::remove_all(dir); }
-    std::string file(const std::string& name) const { return (dir / name).string(); }
-    static int& counter() {
-        static int n = 0;
-        return n;
-    }
-};
+using test::ScratchDir;
 
 // A known score per (expression, rung, seed); candidates with x^2 diverge on odd seeds.
 engine::EvalResult fake_score(const Job& j) {
@@ -176,7 +164,7 @@ TEST(RunKey, IsTheBytesEarlierVersionsStored) {
 }
 
 TEST(SearchLoop, StepsOneByOne) {
-    TempDb tmp;
+    ScratchDir tmp;
     Fixture f;
     db::Store store(tmp.file("steps.db"));
     FakeExecutor ex;
@@ -213,7 +201,7 @@ TEST(SearchLoop, StepsOneByOne) {
 }
 
 TEST(SearchLoop, LadderResultsDoNotDependOnJobOrderAndPromoteDuringTheScreen) {
-    TempDb tmp;
+    ScratchDir tmp;
     FakeExecutor forward, backward(true);
     const Outcome a = run_once(tmp.file("a.db"), ladder_spec(), forward);
     const Outcome b = run_once(tmp.file("b.db"), ladder_spec(), backward);
@@ -233,7 +221,7 @@ TEST(SearchLoop, LadderResultsDoNotDependOnJobOrderAndPromoteDuringTheScreen) {
 }
 
 TEST(SearchLoop, CrashAnywhereThenResumeEndsWithTheResultsOfAnUninterruptedRun) {
-    TempDb tmp;
+    ScratchDir tmp;
     FakeExecutor plain;
     run_once(tmp.file("ref.db"), ladder_spec(), plain);
     const auto reference = results(tmp.file("ref.db"));
@@ -253,7 +241,7 @@ TEST(SearchLoop, CrashAnywhereThenResumeEndsWithTheResultsOfAnUninterruptedRun) 
 }
 
 TEST(SearchLoop, ANewRunReusesEveryStoredResult) {
-    TempDb tmp;
+    ScratchDir tmp;
     FakeExecutor first;
     run_once(tmp.file("r.db"), ladder_spec(), first);
     const auto before = results(tmp.file("r.db"));
@@ -268,7 +256,7 @@ TEST(SearchLoop, ANewRunReusesEveryStoredResult) {
 }
 
 TEST(SearchLoop, StopFinishesNothingMoreAndMarksTheRunInterrupted) {
-    TempDb tmp;
+    ScratchDir tmp;
     Fixture f;
     db::Store store(tmp.file("stop.db"));
     FakeExecutor ex;
@@ -298,7 +286,7 @@ TEST(SearchLoop, TimeLeftCoversEveryRung) {
         }
         void message(const std::string& line) override { lines.push_back(line); }
     } rec;
-    TempDb tmp;
+    ScratchDir tmp;
     Fixture f;
     db::Store store(tmp.file("eta.db"));
     FakeExecutor ex;
@@ -331,7 +319,7 @@ TEST(SearchLoop, TimeLeftCoversEveryRung) {
 TEST(SearchLoop, ResumesARunOfAnEarlierVersion) {
     // An earlier version saved only "strategy" and "driver" ("trained-v1 ids") and promoted at the end:
     // a run of it killed during the promotion resumes and promotes the same candidates.
-    TempDb tmp;
+    ScratchDir tmp;
     SearchSpec two = ladder_spec(16);
     two.rungs.resize(2);
     two.rungs[1].rule = {2, 2};

@@ -11,18 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "actsearch/engine/detail/rng.hpp"
 #include "actsearch/engine/network.hpp"
-#include "actsearch/grammar/parse.hpp"
-#include "../../src/engine/src/random.hpp"
+#include "parsed.hpp"
 
 namespace actsearch::engine {
 namespace {
 
-Program compile(const std::string& text) {
-    const ParseResult parsed = parse(text);
-    if (!parsed.ok()) throw std::runtime_error("test activation does not parse: " + parsed.error().message);
-    return Program(parsed.expr());
-}
+using test::compiled;
 
 using Factory = std::function<std::unique_ptr<Network>(const NetworkConfig&, const Program&)>;
 
@@ -66,7 +62,7 @@ class ConvNetTest : public ::testing::TestWithParam<NetCase> {};
 TEST_P(ConvNetTest, ParameterGradientsMatchFiniteDifferences) {
     const NetCase& net_case = GetParam();
     // dbeta goes through Program::backward's per-channel reduction over the CNHW rows.
-    const Program activation = compile(net_case.smooth_activation);
+    const Program activation = compiled(net_case.smooth_activation);
     ASSERT_EQ(activation.beta_count(), 1);
     auto net = net_case.make(net_case.cfg, activation);
     const int images = 4;
@@ -118,7 +114,7 @@ TEST_P(ConvNetTest, ParameterGradientsMatchFiniteDifferences) {
 
 TEST_P(ConvNetTest, OverfitsATinyBatch) {
     const NetCase& net_case = GetParam();
-    auto net = net_case.make(net_case.cfg, compile("max(x, 0)"));
+    auto net = net_case.make(net_case.cfg, compiled("max(x, 0)"));
     const int images = 8;
     const Batch batch = random_batch(net_case.cfg, images, 11);
     auto params = net->params();
@@ -139,7 +135,7 @@ TEST_P(ConvNetTest, OverfitsATinyBatch) {
 
 TEST_P(ConvNetTest, InferenceIsPerImageAndUsesRunningStatistics) {
     const NetCase& net_case = GetParam();
-    auto net = net_case.make(net_case.cfg, compile("tanh(x)"));
+    auto net = net_case.make(net_case.cfg, compiled("tanh(x)"));
     const int classes = net->classes();
     ASSERT_EQ(classes, net_case.cfg.classes);
     const Batch batch = random_batch(net_case.cfg, 5, 3);
@@ -165,7 +161,7 @@ TEST_P(ConvNetTest, InferenceIsPerImageAndUsesRunningStatistics) {
 
 TEST_P(ConvNetTest, InitialisationIsDeterministicPerSeedAndWithinPyTorchBounds) {
     const NetCase& net_case = GetParam();
-    const Program relu = compile("max(x, 0)");
+    const Program relu = compiled("max(x, 0)");
     auto a = net_case.make(net_case.cfg, relu);
     auto b = net_case.make(net_case.cfg, relu);
     NetworkConfig other = net_case.cfg;
@@ -195,7 +191,7 @@ INSTANTIATE_TEST_SUITE_P(Tiny, ConvNetTest, ::testing::ValuesIn(tiny_networks())
 TEST(ConvNets, ParameterCountsMatchThePyTorchModules) {
     // Counted by hand from the PyTorch definitions (conv weights, BN gamma+beta, linear W+b, and one
     // beta per channel per activation site for a one-beta activation).
-    const Program swish_beta = compile("x * sigmoid(beta * x)");
+    const Program swish_beta = compiled("x * sigmoid(beta * x)");
     const NetworkConfig fmnist{{1, 28, 28}, 10, 16, 1, 0};
     const std::size_t cnn_convs = 1 * 16 * 9 + 16 * 16 * 9 + 16 * 32 * 9 + 32 * 32 * 9;
     const std::size_t cnn_channels = 16 + 16 + 32 + 32;  // BN gamma and beta, and one activation beta, each
@@ -210,7 +206,7 @@ TEST(ConvNets, ParameterCountsMatchThePyTorchModules) {
 }
 
 TEST(ConvNets, BadShapesAreRejectedWithAMessage) {
-    const Program relu = compile("max(x, 0)");
+    const Program relu = compiled("max(x, 0)");
     EXPECT_THROW(make_cnn(NetworkConfig{{1, 2, 2}, 10, 16, 1, 0}, relu), std::invalid_argument);
     EXPECT_THROW(make_cnn(NetworkConfig{{1, 28, 28}, 10, 0, 1, 0}, relu), std::invalid_argument);
     EXPECT_THROW(make_resnet(NetworkConfig{{3, 32, 32}, 10, 16, 0, 0}, relu), std::invalid_argument);

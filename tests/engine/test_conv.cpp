@@ -9,17 +9,14 @@
 #include <limits>
 #include <vector>
 
-#include "../../src/engine/src/conv.hpp"
-#include "../../src/engine/src/random.hpp"
+#include "actsearch/engine/detail/conv.hpp"
+#include "actsearch/engine/detail/rng.hpp"
+#include "helpers.hpp"
 
 namespace actsearch::engine::conv {
 namespace {
 
-std::vector<float> random_vector(std::size_t n, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
-    std::vector<float> v(n);
-    for (float& x : v) x = rng.uniform(lo, hi);
-    return v;
-}
+using test::random_vector;
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
     double s = 0.0;

@@ -13,19 +13,16 @@
 
 #include "actsearch/engine/data.hpp"
 #include "actsearch/engine/evaluate.hpp"
+#include "actsearch/engine/detail/trainer.hpp"
 #include "actsearch/grammar/parse.hpp"
-#include "../../src/engine/src/trainer.hpp"
+#include "parsed.hpp"
 
 using namespace actsearch;
 using namespace actsearch::engine;
 
 namespace {
 
-Expr expr(const char* text) {
-    const ParseResult r = parse(text);
-    if (!r.ok()) throw std::runtime_error(std::string("test expression does not parse: ") + text);
-    return r.expr();
-}
+using test::parsed;
 
 TaskConfig task(const std::string& name, const Fidelity& overrides = {}, const std::string& data_dir = "") {
     auto r = resolve_task(name, overrides, data_dir);
@@ -63,7 +60,7 @@ TEST(Tasks, DefaultsOverridesAndStableKey) {
 }
 
 TEST(Evaluate, SyntheticTrainsWellWithRelu) {
-    const EvalResult r = evaluate(expr("relu(x)"), task("synthetic"), 1);
+    const EvalResult r = evaluate(parsed("relu(x)"), task("synthetic"), 1);
     ASSERT_EQ(r.status, EvalStatus::Ok) << r.message;
     // Measured 0.96-0.99 over seeds; an untrained network scores 1/3 and a linear one about 0.5.
     EXPECT_GT(r.val_acc, 0.9);
@@ -72,7 +69,7 @@ TEST(Evaluate, SyntheticTrainsWellWithRelu) {
     EXPECT_LT(r.seconds, 5.0);
 
     // The identity makes the network linear: it cannot separate spirals.
-    const EvalResult linear = evaluate(expr("x"), task("synthetic"), 1);
+    const EvalResult linear = evaluate(parsed("x"), task("synthetic"), 1);
     ASSERT_EQ(linear.status, EvalStatus::Ok) << linear.message;
     EXPECT_LT(linear.val_acc, 0.7);
 }
@@ -88,7 +85,7 @@ TEST(Evaluate, SameSeedSameBitsWhateverRunsBeside) {
     Fidelity f;
     f.steps = 100;
     const TaskConfig t = task("synthetic", f);
-    const Expr swish = expr("x * sigmoid(beta * x)");
+    const Expr swish = parsed("x * sigmoid(beta * x)");
     const EvalResult a = evaluate(swish, t, 7, 1);
     ASSERT_EQ(a.status, EvalStatus::Ok) << a.message;
     expect_same_bits(evaluate(swish, t, 7, 1), a, "repeat");
@@ -98,12 +95,12 @@ TEST(Evaluate, SameSeedSameBitsWhateverRunsBeside) {
     EvalResult on_thread[2];
     {
         std::thread first([&] { on_thread[0] = evaluate(swish, t, 7, 1); });
-        std::thread second([&] { on_thread[1] = evaluate(expr("relu(x)"), t, 3, 1); });
+        std::thread second([&] { on_thread[1] = evaluate(parsed("relu(x)"), t, 3, 1); });
         first.join();
         second.join();
     }
     expect_same_bits(on_thread[0], a, "beside another evaluation");
-    expect_same_bits(on_thread[1], evaluate(expr("relu(x)"), t, 3, 1), "relu beside swish");
+    expect_same_bits(on_thread[1], evaluate(parsed("relu(x)"), t, 3, 1), "relu beside swish");
 }
 
 // Writes CIFAR-10-format batches of `images` random records (labels 0-9) into a fresh folder.
@@ -133,7 +130,7 @@ std::filesystem::path write_small_cifar(const std::string& tag) {
 TEST(Evaluate, SameBitsWhateverRanBeforeOnEveryTask) {
     const bool have_fmnist = std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
     const auto cifar = write_small_cifar("order");
-    const Expr candidate = expr("min(-x, sinc(x)) + beta*x");
+    const Expr candidate = parsed("min(-x, sinc(x)) + beta*x");
     for (const std::string& name : task_names()) {
         const bool is_cifar = name.rfind("cifar10", 0) == 0;
         if (!have_fmnist && name.rfind("fmnist", 0) == 0) continue;
@@ -153,7 +150,7 @@ TEST(Evaluate, SameBitsWhateverRanBeforeOnEveryTask) {
         std::thread([&] {
             std::vector<std::vector<float>> stir;
             for (int k = 1; k < 40; ++k) stir.emplace_back(std::size_t(k * 7 + 3), 1.0f);   // odd-sized blocks
-            (void)evaluate(expr("x*sigmoid(beta*x)"), t, 3, 1);
+            (void)evaluate(parsed("x*sigmoid(beta*x)"), t, 3, 1);
             stir.resize(stir.size() / 3);
             after_others = evaluate(candidate, t, 11, 1);
         }).join();
@@ -171,7 +168,7 @@ TEST(Evaluate, ThreadCountDoesNotChangeTheBits) {
     Fidelity f;
     f.steps = 20;
     const TaskConfig t = task("fmnist-mlp", f);
-    const Expr swish = expr("x * sigmoid(beta * x)");
+    const Expr swish = parsed("x * sigmoid(beta * x)");
     const EvalResult one = evaluate(swish, t, 5, 1);
     ASSERT_EQ(one.status, EvalStatus::Ok) << one.message;
     expect_same_bits(evaluate(swish, t, 5, 2), one, "2 threads");
@@ -188,7 +185,7 @@ TEST(Evaluate, ThreadCountDoesNotChangeTheBitsOfTheConvNetworks) {
     f.batch = 16;
     f.warmup = 0;
     f.val = 256;
-    const Expr swish = expr("x * sigmoid(beta * x)");
+    const Expr swish = parsed("x * sigmoid(beta * x)");
     for (const char* name : {"fmnist-cnn", "fmnist-cnn14", "resnet-mini"}) {
         const TaskConfig t = task(name, f);
         const EvalResult one = evaluate(swish, t, 5, 1);
@@ -198,7 +195,7 @@ TEST(Evaluate, ThreadCountDoesNotChangeTheBitsOfTheConvNetworks) {
 }
 
 TEST(Evaluate, InvalidCandidateIsRejectedWithoutTraining) {
-    const EvalResult r = evaluate(expr("log(x)"), task("fmnist-mlp"), 1);
+    const EvalResult r = evaluate(parsed("log(x)"), task("fmnist-mlp"), 1);
     EXPECT_EQ(r.status, EvalStatus::Invalid);
     EXPECT_FALSE(r.message.empty());
     EXPECT_LT(r.seconds, 0.5);   // no data loading, no training
@@ -210,7 +207,7 @@ TEST(Evaluate, ExplodingActivationDivergesQuickly) {
     f.steps = 100000;   // would take minutes if training did not stop at once
     for (const char* text : {"x * 30", "exp(x) * 20 + x"}) {
         const auto start = std::chrono::steady_clock::now();
-        const EvalResult r = evaluate(expr(text), task("synthetic", f), 1);
+        const EvalResult r = evaluate(parsed(text), task("synthetic", f), 1);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         EXPECT_EQ(r.status, EvalStatus::Diverged) << text << ": " << to_string(r.status) << " " << r.message;
         EXPECT_NE(r.message.find("loss"), std::string::npos) << r.message;
@@ -221,13 +218,13 @@ TEST(Evaluate, ExplodingActivationDivergesQuickly) {
 TEST(Evaluate, ErrorsBecomeStatusesNotExceptions) {
     TaskConfig bogus = task("synthetic");
     bogus.name = "no-such-task";
-    const EvalResult unknown = evaluate(expr("relu(x)"), bogus, 1);
+    const EvalResult unknown = evaluate(parsed("relu(x)"), bogus, 1);
     EXPECT_EQ(unknown.status, EvalStatus::Error);
     EXPECT_NE(unknown.message.find("no-such-task"), std::string::npos);
 
     const std::string missing = (std::filesystem::temp_directory_path() / "actsearch-no-cifar-here").string();
     for (const std::string& dir : {missing, std::string()}) {
-        const EvalResult r = evaluate(expr("relu(x)"), task("cifar10-cnn", {}, dir), 1);
+        const EvalResult r = evaluate(parsed("relu(x)"), task("cifar10-cnn", {}, dir), 1);
         EXPECT_EQ(r.status, EvalStatus::Error);
         EXPECT_NE(r.message.find("CIFAR-10 binary version"), std::string::npos) << r.message;
         EXPECT_NE(r.message.find("https://www.cs.toronto.edu/~kriz/cifar.html"), std::string::npos) << r.message;
@@ -242,12 +239,12 @@ TEST(Evaluate, ErrorsBecomeStatusesNotExceptions) {
         const std::string record(3073, '\1');
         for (int i = 0; i < 3; ++i) file << record;
     }
-    const EvalResult short_files = evaluate(expr("relu(x)"), task("cifar10-resnet", {}, short_dir.string()), 1);
+    const EvalResult short_files = evaluate(parsed("relu(x)"), task("cifar10-resnet", {}, short_dir.string()), 1);
     std::filesystem::remove_all(short_dir);
     EXPECT_EQ(short_files.status, EvalStatus::Error);
     EXPECT_NE(short_files.message.find("data_batch_1.bin' holds 3 images"), std::string::npos) << short_files.message;
 
-    const EvalResult fmnist = evaluate(expr("relu(x)"), task("fmnist-mlp", {}, missing), 1);
+    const EvalResult fmnist = evaluate(parsed("relu(x)"), task("fmnist-mlp", {}, missing), 1);
     EXPECT_EQ(fmnist.status, EvalStatus::Error);
     EXPECT_NE(fmnist.message.find(missing), std::string::npos) << fmnist.message;
 }
@@ -259,7 +256,7 @@ TEST(Evaluate, ShortFashionMnistRunLearns) {
     f.steps = 30;
     std::vector<double> fractions;
     const EvalResult r =
-        evaluate(expr("relu(x)"), task("fmnist-mlp", f), 1, 1, [&](double done) { fractions.push_back(done); });
+        evaluate(parsed("relu(x)"), task("fmnist-mlp", f), 1, 1, [&](double done) { fractions.push_back(done); });
     ASSERT_EQ(r.status, EvalStatus::Ok) << r.message;
     EXPECT_GT(r.val_acc, 0.6);   // chance is 0.1; 30 steps of SGD reach about 0.7
     ASSERT_FALSE(fractions.empty());

@@ -8,27 +8,19 @@
 
 #include <gtest/gtest.h>
 
-#include "../../src/engine/src/layers.hpp"
-#include "../../src/engine/src/random.hpp"
+#include "actsearch/engine/detail/layers.hpp"
+#include "actsearch/engine/detail/rng.hpp"
 #include "actsearch/engine/network.hpp"
-#include "actsearch/grammar/parse.hpp"
+#include "helpers.hpp"
+#include "parsed.hpp"
 
 using namespace actsearch;
 using namespace actsearch::engine;
 
 namespace {
 
-Program compile(const char* text) {
-    const ParseResult r = parse(text);
-    if (!r.ok()) throw std::runtime_error(std::string("test expression does not parse: ") + text);
-    return Program(r.expr());
-}
-
-std::vector<float> random_vector(std::size_t n, Rng& rng, float bound = 1.0f) {
-    std::vector<float> v(n);
-    fill_uniform(v.data(), n, bound, rng);
-    return v;
-}
+using test::compiled;
+using test::random_vector;
 
 double dot(const std::vector<float>& a, const std::vector<float>& b) {
     double s = 0.0;
@@ -116,7 +108,7 @@ TEST(Layers, PytorchDefaultInitBounds) {
 TEST(Layers, SoftmaxCrossEntropyGradientMatchesFiniteDifferences) {
     constexpr int kBatch = 4, kClasses = 5;
     Rng rng(2);
-    std::vector<float> logits = random_vector(kBatch * kClasses, rng, 3.0f), dlogits(logits.size());
+    std::vector<float> logits = random_vector(kBatch * kClasses, rng, -3.0f, 3.0f), dlogits(logits.size());
     const std::vector<std::int32_t> labels{0, 3, 4, 1};
     softmax_cross_entropy(logits.data(), labels.data(), kBatch, kClasses, dlogits.data());
     const auto loss = [&] { return softmax_cross_entropy(logits.data(), labels.data(), kBatch, kClasses, nullptr); };
@@ -141,7 +133,7 @@ TEST(Layers, SoftmaxCrossEntropyGradientMatchesFiniteDifferences) {
 TEST(Layers, ActivationGradientsIncludingBetaMatchFiniteDifferences) {
     constexpr std::size_t kOuter = 4, kChannels = 3, kInner = 2;
     for (const char* text : {"x * sigmoid(beta * x)", "beta * tanh(beta2 * x) + sin(x)"}) {
-        const Program program = compile(text);
+        const Program program = compiled(text);
         FlatParameters params(ActivationLayer::parameter_count(program, kChannels));
         ActivationLayer act(program, kChannels, params);
         for (float b : params.values()) EXPECT_EQ(b, 1.0f) << text;
@@ -149,7 +141,7 @@ TEST(Layers, ActivationGradientsIncludingBetaMatchFiniteDifferences) {
         fill_uniform(act.beta(), params.values().size(), 0.5f, rng);
         for (float& b : params.values()) b += 1.0f;   // distinct betas per channel, around 1
         const std::size_t n = kOuter * kChannels * kInner;
-        std::vector<float> x = random_vector(n, rng, 2.0f), weighting = random_vector(n, rng), y(n), dx(n);
+        std::vector<float> x = random_vector(n, rng, -2.0f, 2.0f), weighting = random_vector(n, rng), y(n), dx(n);
         const auto loss = [&] {
             act.forward(x.data(), y.data(), kOuter, kInner);
             return dot(y, weighting);
@@ -227,13 +219,13 @@ TEST(Mlp, WholeNetworkGradientsMatchFiniteDifferences) {
     cfg.width = 6;
     cfg.depth = 2;
     cfg.init_seed = 11;
-    const Program program = compile("x * sigmoid(beta * x)");
+    const Program program = compiled("x * sigmoid(beta * x)");
     auto net = make_mlp(cfg, program);
     // Two dense layers of 5x6 / 6x6 plus the 6x3 classifier, and 6 betas per hidden layer.
     EXPECT_EQ(net->params().size(), std::size_t(5 * 6 + 6 + 6 + 6 * 6 + 6 + 6 + 6 * 3 + 3));
     constexpr int kBatch = 4;
     Rng rng(5);
-    const std::vector<float> x = random_vector(kBatch * 5, rng, 2.0f);
+    const std::vector<float> x = random_vector(kBatch * 5, rng, -2.0f, 2.0f);
     const std::vector<std::int32_t> labels{0, 2, 1, 2};
     // Move betas off 1 so that their gradients are generic.
     for (std::size_t i : {36u, 38u, 84u}) net->params()[i] = 1.3f;
@@ -257,7 +249,7 @@ TEST(Mlp, InitialisationDependsOnlyOnTheSeed) {
     cfg.input = ImageShape{1, 4, 4};
     cfg.width = 8;
     cfg.depth = 1;
-    const Program relu = compile("relu(x)");
+    const Program relu = compiled("relu(x)");
     cfg.init_seed = 1;
     auto a = make_mlp(cfg, relu), b = make_mlp(cfg, relu);
     cfg.init_seed = 2;
@@ -300,7 +292,7 @@ TEST(Layers, ThreadedDenseIsBitIdenticalToSerial) {
 // peel by alignment would): the same layers over parameter buffers shifted by 0..15 floats.
 TEST(Layers, ResultsDoNotDependOnBufferAlignment) {
     constexpr int kBatch = 40, kIn = 3, kOut = 32;
-    const Program program = compile("x * sigmoid(beta * x)");
+    const Program program = compiled("x * sigmoid(beta * x)");
     Rng rng(4);
     const std::vector<float> x = random_vector(kBatch * kIn, rng), dy = random_vector(kBatch * kOut, rng);
     std::vector<float> reference;

@@ -10,22 +10,20 @@
 #include <vector>
 
 #include "actsearch/engine/data.hpp"
+#include "actsearch/engine/detail/layers.hpp"
+#include "actsearch/engine/detail/rng.hpp"
+#include "actsearch/engine/detail/trainer.hpp"
 #include "actsearch/engine/evaluate.hpp"
 #include "actsearch/engine/network.hpp"
 #include "actsearch/grammar/parse.hpp"
-#include "../../src/engine/src/layers.hpp"
-#include "../../src/engine/src/random.hpp"
+#include "parsed.hpp"
+// Private: downsample() (the task table's data cache, src/engine/src/tasks.hpp) has no public header.
 #include "../../src/engine/src/tasks.hpp"
-#include "../../src/engine/src/trainer.hpp"
 
 namespace actsearch::engine {
 namespace {
 
-Program compile(const std::string& text) {
-    const ParseResult parsed = parse(text);
-    if (!parsed.ok()) throw std::runtime_error("test activation does not parse: " + parsed.error().message);
-    return Program(parsed.expr());
-}
+using test::compiled;
 
 TEST(Recipe, LearningRateScheduleMatchesHandComputedValues) {
     TrainOptions o;
@@ -85,7 +83,7 @@ TEST(Recipe, KeysOfTheOriginalRecipeAreUnchanged) {
 // its loss equals the training-mode loss up to the unbiased-variance factor n / (n - 1). Without it,
 // the running statistics are the initial (0, 1) and the losses differ.
 TEST(Recipe, RecalibrationMakesInferenceUseTheFinalStatistics) {
-    const Program act = compile("x * sigmoid(beta * x)");
+    const Program act = compiled("x * sigmoid(beta * x)");
     for (auto make : {make_cnn, make_resnet}) {
         const NetworkConfig cfg{{1, 12, 12}, 4, 3, 1, 7};
         const std::unique_ptr<Network> net = make(cfg, act);

@@ -11,15 +11,12 @@
 #include "actsearch/grammar/expr.hpp"
 #include "actsearch/grammar/parse.hpp"
 #include "actsearch/grammar/print.hpp"
+#include "parsed.hpp"
 
 namespace actsearch {
 namespace {
 
-Expr parsed(std::string_view text) {
-    ParseResult r = parse(text);
-    EXPECT_TRUE(r.ok()) << text << ": " << (r.ok() ? "" : r.error().message);
-    return r.ok() ? r.expr() : Expr{};
-}
+using test::parsed;
 
 std::string canonical(std::string_view text) { return canonical_string(parsed(text)); }
 

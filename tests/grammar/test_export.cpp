@@ -21,17 +21,14 @@
 #include "actsearch/grammar/export.hpp"
 #include "actsearch/grammar/parse.hpp"
 #include "actsearch/grammar/program.hpp"
+#include "parsed.hpp"
 
 namespace actsearch {
 namespace {
 
 namespace fs = std::filesystem;
 
-Expr parsed(std::string_view text) {
-    ParseResult r = parse(text);
-    EXPECT_TRUE(r.ok()) << text << ": " << (r.ok() ? "" : r.error().message);
-    return r.ok() ? r.expr() : make_leaf_x();
-}
+using test::parsed;
 
 double reference_value(const Expr& e, double x, const std::vector<double>& beta) {
     std::vector<double> stack;
@@ -302,21 +299,6 @@ TEST(ExportTorch, ModulePerItemWithChannelParameters) {
 
 // ---- The PyTorch modules, run in Debian's python3-torch -------------------------------------------
 
-// The class name export_torch gives an item (CapWords), for the items below (no collisions, no keywords).
-std::string cap_words(const std::string& name) {
-    std::string out;
-    bool upper = true;
-    for (char c : name) {
-        if (c == '_') {
-            upper = true;
-            continue;
-        }
-        out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
-        upper = false;
-    }
-    return out;
-}
-
 struct TorchLayout {
     std::string tag;
     std::vector<int> shape;
@@ -334,36 +316,89 @@ const std::vector<TorchLayout>& torch_layouts() {
     return layouts;
 }
 
-std::vector<ExportItem> torch_items() {
-    std::vector<ExportItem> items = {
-        {"swish_beta", parsed("x * sigmoid(beta * x)"), ""},
-        {"two_units", parsed("max(x, tanh(beta * x)) * sigmoid(beta2 * (x + cos(x)))"), ""},
-        {"clipped", parsed("min(max(x, -1.5), beta)"), ""},
-        {"powers", parsed("x ^ 3 - abs(x) ^ 1.5 + 1 / (x * x + 1)"), ""},
-        {"beta_only", parsed("beta2 * beta"), ""},
-        {"constant", parsed("3"), ""},
-        {"prelu", parsed("max(x, 0) + beta(0.25)*min(x, 0)"), ""},
-        {"aptx", parsed("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x"), ""},
+// An item with the class name export_torch must give it: CapWords (PEP 8), written out by hand.
+struct TorchItem {
+    ExportItem item;
+    std::string class_name;
+};
+
+// The expected class of the module "op_NAME" of every primitive, by NAME.
+const std::map<std::string, std::string>& op_class_names() {
+    static const std::map<std::string, std::string> names = {
+        {"neg", "OpNeg"},           {"abs", "OpAbs"},
+        {"square", "OpSquare"},     {"cube", "OpCube"},
+        {"sqrt", "OpSqrt"},         {"log_abs", "OpLogAbs"},
+        {"exp", "OpExp"},           {"sin", "OpSin"},
+        {"cos", "OpCos"},           {"sinh", "OpSinh"},
+        {"cosh", "OpCosh"},         {"tanh", "OpTanh"},
+        {"asinh", "OpAsinh"},       {"atan", "OpAtan"},
+        {"sinc", "OpSinc"},         {"relu", "OpRelu"},
+        {"min0", "OpMin0"},         {"sigmoid", "OpSigmoid"},
+        {"softplus", "OpSoftplus"}, {"gaussian", "OpGaussian"},
+        {"erf", "OpErf"},           {"erfc", "OpErfc"},
+        {"relu6", "OpRelu6"},       {"hard_sigmoid", "OpHardSigmoid"},
+        {"hard_swish", "OpHardSwish"}, {"keras_hard_sigmoid", "OpKerasHardSigmoid"},
+        {"leaky_relu", "OpLeakyRelu"}, {"elu", "OpElu"},
+        {"selu", "OpSelu"},         {"gelu", "OpGelu"},
+        {"swish", "OpSwish"},       {"mish", "OpMish"},
+        {"softsign", "OpSoftsign"}, {"log_sigmoid", "OpLogSigmoid"},
+        {"expm1", "OpExpm1"},       {"reciprocal", "OpReciprocal"},
+        {"log", "OpLog"},           {"hard_tanh", "OpHardTanh"},
+        {"add", "OpAdd"},           {"sub", "OpSub"},
+        {"mul", "OpMul"},           {"div", "OpDiv"},
+        {"max", "OpMax"},           {"min", "OpMin"},
+    };
+    return names;
+}
+
+std::vector<TorchItem> torch_items() {
+    std::vector<TorchItem> items = {
+        {{"swish_beta", parsed("x * sigmoid(beta * x)"), ""}, "SwishBeta"},
+        {{"two_units", parsed("max(x, tanh(beta * x)) * sigmoid(beta2 * (x + cos(x)))"), ""}, "TwoUnits"},
+        {{"clipped", parsed("min(max(x, -1.5), beta)"), ""}, "Clipped"},
+        {{"powers", parsed("x ^ 3 - abs(x) ^ 1.5 + 1 / (x * x + 1)"), ""}, "Powers"},
+        {{"beta_only", parsed("beta2 * beta"), ""}, "BetaOnly"},
+        {{"constant", parsed("3"), ""}, "Constant"},
+        {{"prelu", parsed("max(x, 0) + beta(0.25)*min(x, 0)"), ""}, "Prelu"},
+        {{"aptx", parsed("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x"), ""}, "Aptx"},
     };
     for (const OpInfo& info : all_ops()) {
-        if (info.arity == 1 && info.op != Op::Pow)
-            items.push_back({fmt::format("op_{}", info.name), make_unary(info.op, make_leaf_x()), ""});
-        if (info.arity == 2)
-            items.push_back({fmt::format("op_{}", info.name), make_binary(info.op, make_leaf_x(), make_beta()), ""});
+        if (!((info.arity == 1 && info.op != Op::Pow) || info.arity == 2)) continue;
+        const auto expected = op_class_names().find(std::string(info.name));
+        if (expected == op_class_names().end()) {
+            ADD_FAILURE() << "no expected class name for primitive " << info.name << ": add it to op_class_names()";
+            continue;
+        }
+        const Expr e = info.arity == 1 ? make_unary(info.op, make_leaf_x()) : make_binary(info.op, make_leaf_x(), make_beta());
+        items.push_back({{fmt::format("op_{}", info.name), e, ""}, expected->second});
     }
     return items;
 }
 
+std::vector<ExportItem> export_items_of(const std::vector<TorchItem>& items) {
+    std::vector<ExportItem> out;
+    for (const TorchItem& t : items) out.push_back(t.item);
+    return out;
+}
+
+// Every module is a class of the expected name: CapWords, whatever the primitive (runs without torch).
+TEST(ExportTorch, ClassNamesAreCapWords) {
+    const std::vector<TorchItem> items = torch_items();
+    const std::string py = export_torch(export_items_of(items));
+    for (const TorchItem& t : items)
+        EXPECT_NE(py.find(fmt::format("\nclass {}(nn.Module):", t.class_name)), std::string::npos)
+            << t.item.name << " should be class " << t.class_name;
+}
+
 // Runs every module eagerly, scripted and traced on every layout; writes x, the incoming gradient g, y,
 // dx and dbeta_k per (class, layout, variant), or a SHAPE / ERROR line.
-std::string torch_driver(const std::vector<ExportItem>& items, const fs::path& dir) {
+std::string torch_driver(const std::vector<TorchItem>& items, const fs::path& dir) {
     std::string py = fmt::format("import math\nimport sys\nimport traceback\nsys.path.insert(0, '{}')\n", dir.string());
     py += "import torch\nimport activations as A\n\ntorch.set_num_threads(1)\nlayouts = [\n";
     for (const TorchLayout& l : torch_layouts())
         py += fmt::format("    ('{}', [{}], {}, {}),\n", l.tag, fmt::join(l.shape, ", "), l.channel_dim, l.act.channels);
     py += "]\nitems = [\n";
-    for (const ExportItem& item : items)
-        py += fmt::format("    ('{}', {}),\n", cap_words(item.name), item.expr.beta_count());
+    for (const TorchItem& t : items) py += fmt::format("    ('{}', {}),\n", t.class_name, t.item.expr.beta_count());
     py += R"(]
 out = open(sys.argv[1], "w")
 
@@ -415,10 +450,10 @@ bool torch_available() { return std::system("/usr/bin/python3 -c 'import torch' 
 
 TEST(ExportTorchRun, ScriptTraceShapesValuesAndGradientsMatchTheEvaluator) {
     if (!torch_available()) GTEST_SKIP() << "/usr/bin/python3 has no torch (Debian's python3-torch)";
-    const std::vector<ExportItem> items = torch_items();
+    const std::vector<TorchItem> items = torch_items();
     const fs::path dir = fs::temp_directory_path() / fmt::format("actsearch_torch_test_{}", ::getpid());
     fs::create_directories(dir);
-    std::ofstream(dir / "activations.py") << export_torch(items);
+    std::ofstream(dir / "activations.py") << export_torch(export_items_of(items));
     std::ofstream(dir / "driver.py") << torch_driver(items, dir);
     const int status = std::system(fmt::format("/usr/bin/python3 '{}' '{}' > '{}' 2>&1", (dir / "driver.py").string(),
                                                (dir / "out.txt").string(), (dir / "python.log").string())
@@ -443,7 +478,8 @@ TEST(ExportTorchRun, ScriptTraceShapesValuesAndGradientsMatchTheEvaluator) {
     }
 
     int compared = 0;
-    for (const ExportItem& item : items) {
+    for (const TorchItem& t : items) {
+        const ExportItem& item = t.item;
         const Program program(item.expr);
         const int betas = item.expr.beta_count();
         for (const TorchLayout& layout : torch_layouts()) {
@@ -454,7 +490,7 @@ TEST(ExportTorchRun, ScriptTraceShapesValuesAndGradientsMatchTheEvaluator) {
                 for (std::size_t c = 0; c < channels; ++c)
                     beta[k * channels + c] = static_cast<float>(0.5 + 0.25 * k + 0.1 * static_cast<double>(c));
             for (const char* variant : {"eager", "script", "trace"}) {
-                const std::string key = fmt::format("{} {} {} ", cap_words(item.name), layout.tag, variant);
+                const std::string key = fmt::format("{} {} {} ", t.class_name, layout.tag, variant);
                 const auto& xs = data[key + "x"];
                 const auto& gs = data[key + "g"];
                 if (xs.size() != n || gs.size() != n) {

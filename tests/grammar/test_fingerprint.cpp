@@ -2,11 +2,13 @@
 // functions (beta or not, another constant), invalid where the probes hit a NaN or an infinity.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "actsearch/grammar/fingerprint.hpp"
 #include "actsearch/grammar/parse.hpp"
+#include "actsearch/grammar/print.hpp"
 
 namespace actsearch {
 namespace {
@@ -88,6 +90,25 @@ TEST(Fingerprint, DeterministicAndNonTrivial) {
     ASSERT_TRUE(a.valid);
     EXPECT_EQ(a.hash, b.hash);
     EXPECT_NE(a.hash, 0u);
+}
+
+// Databases store fingerprints and structural hashes: these are the values written down from main
+// 33e11f0, before their mixing function moved to actsearch/numeric.
+TEST(Fingerprint, StoredHashesAreThoseOfBefore) {
+    struct Case {
+        const char* text;
+        std::uint64_t structural, fingerprint;
+    };
+    for (const Case& c : {Case{"x*sigmoid(beta*x)", 0xfea3ad9ee708a681ull, 0x7f962b6fdf259b87ull},
+                          Case{"max(x, tanh(x))", 0xec0fbd7739efb41cull, 0xc564d5008f52bd19ull},
+                          Case{"x/(1+exp(-x))", 0xf1a47e51cb8d9a54ull, 0x3e411d2741036cfdull},
+                          Case{"relu(x) + 0.5*sin(x)", 0x1e478dedb5f23094ull, 0xa30988e936e3e05cull}}) {
+        const Expr e = canonicalize(parse(c.text).expr());
+        EXPECT_EQ(structural_hash(e), c.structural) << c.text;
+        const Fingerprint f = fingerprint(e);
+        EXPECT_TRUE(f.valid) << c.text;
+        EXPECT_EQ(f.hash, c.fingerprint) << c.text;
+    }
 }
 
 TEST(Fingerprint, MalformedExpressionIsInvalidNotACrash) {

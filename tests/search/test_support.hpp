@@ -2,9 +2,9 @@
 #pragma once
 
 #include <cstdint>
-#include <random>
 #include <vector>
 
+#include "actsearch/numeric/rng.hpp"
 #include "actsearch/search/strategy.hpp"
 
 namespace actsearch::search::testing {
@@ -25,8 +25,8 @@ public:
     double operator()(const Choice& c) const {
         std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the tokens: a per-candidate noise seed
         for (auto v : c) h = (h ^ v) * 1099511628211ull;
-        std::mt19937_64 rng(h);
-        const double jitter = noise_ * (static_cast<double>(rng() >> 11) * 0x1.0p-53 - 0.5);
+        numeric::Mt64 rng(h);
+        const double jitter = noise_ * (rng.uniform() - 0.5);
         return static_cast<double>(c.size() - token_distance(c, target_)) / static_cast<double>(c.size()) + jitter;
     }
 

@@ -1,4 +1,4 @@
-#include "conv.hpp"
+#include "actsearch/engine/detail/conv.hpp"
 
 #include <algorithm>
 #include <cmath>

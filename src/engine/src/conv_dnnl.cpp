@@ -18,7 +18,7 @@
 //     (scratchpad_mode::user): no state is shared between networks.
 //   * the primitive itself depends only on the shapes and on the CPU (the ISA oneDNN dispatches to):
 //     results are reproducible on a given machine, as the engine promises, not across CPUs.
-#include "conv.hpp"
+#include "actsearch/engine/detail/conv.hpp"
 
 #include <omp.h>
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "actsearch/engine/network.hpp"
-#include "conv.hpp"
-#include "layers.hpp"
+#include "actsearch/engine/detail/conv.hpp"
+#include "actsearch/engine/detail/layers.hpp"
 
 namespace actsearch::engine {
 

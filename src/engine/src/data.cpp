@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "random.hpp"
+#include "actsearch/engine/detail/rng.hpp"
 
 namespace actsearch::engine {
 namespace {

@@ -10,10 +10,10 @@
 
 #include "actsearch/grammar/fingerprint.hpp"
 #include "actsearch/grammar/program.hpp"
-#include "layers.hpp"
-#include "random.hpp"
+#include "actsearch/engine/detail/layers.hpp"
+#include "actsearch/engine/detail/rng.hpp"
 #include "tasks.hpp"
-#include "trainer.hpp"
+#include "actsearch/engine/detail/trainer.hpp"
 
 namespace actsearch::engine {
 namespace {

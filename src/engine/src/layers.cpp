@@ -1,7 +1,4 @@
-// GCC 12 reports false -Wmaybe-uninitialized inside Eigen 3.4's AVX-512 GEMM kernel (_mm512_undefined_ps).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
-#include "layers.hpp"
+#include "actsearch/engine/detail/layers.hpp"
 #include "gemm.hpp"
 
 #include <omp.h>

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "actsearch/engine/network.hpp"
-#include "layers.hpp"
+#include "actsearch/engine/detail/layers.hpp"
 
 namespace actsearch::engine {
 namespace {

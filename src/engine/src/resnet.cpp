@@ -16,9 +16,9 @@
 #include <fmt/format.h>
 
 #include "actsearch/engine/network.hpp"
-#include "conv.hpp"
+#include "actsearch/engine/detail/conv.hpp"
+#include "actsearch/engine/detail/layers.hpp"
 #include "conv_network.hpp"
-#include "layers.hpp"
 
 namespace actsearch::engine {
 namespace {

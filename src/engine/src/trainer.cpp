@@ -1,4 +1,4 @@
-#include "trainer.hpp"
+#include "actsearch/engine/detail/trainer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -8,8 +8,9 @@
 
 #include <fmt/format.h>
 
-#include "layers.hpp"
-#include "random.hpp"
+#include "actsearch/engine/detail/layers.hpp"
+#include "actsearch/numeric/lane_sum.hpp"
+#include "actsearch/engine/detail/rng.hpp"
 
 namespace actsearch::engine {
 namespace {
@@ -27,18 +28,9 @@ void sgd_momentum_step(std::span<float> params, std::span<const float> grads, st
     }
 }
 
-// L2 norm of the gradient, summed in a fixed order (16 lanes, then double): deterministic.
+// L2 norm of the gradient, summed in a fixed order: deterministic.
 double gradient_norm(std::span<const float> grads) noexcept {
-    constexpr std::size_t kLanes = 16;
-    float lanes[kLanes] = {};
-    std::size_t i = 0;
-    const std::size_t n = grads.size();
-    for (; i + kLanes <= n; i += kLanes)
-        for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += grads[i + j] * grads[i + j];
-    double total = 0.0;
-    for (float l : lanes) total += l;
-    for (; i < n; ++i) total += double(grads[i]) * grads[i];
-    return std::sqrt(total);
+    return std::sqrt(numeric::lane_sum_of_squares(grads.data(), grads.size()));
 }
 
 }  // namespace

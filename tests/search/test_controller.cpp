@@ -3,8 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
+#include <vector>
 
+#include "actsearch/numeric/rng.hpp"
 #include "actsearch/search/controller.hpp"
 
 namespace actsearch::search {
@@ -14,13 +15,13 @@ namespace {
 const ChoiceShape kShape({1, 1, 4, 3, 5, 2, 2, 4, 3, 5});
 
 void randomize(Controller& controller, std::uint64_t seed, double scale) {
-    std::mt19937_64 rng(seed);
-    for (double& p : controller.parameters()) p = scale * (static_cast<double>(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+    numeric::Mt64 rng(seed);
+    for (double& p : controller.parameters()) p = scale * (rng.uniform() * 2.0 - 1.0);
 }
 
-std::vector<double> uniforms(std::mt19937_64& rng, std::size_t n) {
+std::vector<double> uniforms(numeric::Mt64& rng, std::size_t n) {
     std::vector<double> u(n);
-    for (double& x : u) x = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+    for (double& x : u) x = rng.uniform();
     return u;
 }
 
@@ -44,7 +45,7 @@ TEST(Controller, ProbabilitiesSumToOneOverTheSpace) {
 TEST(Controller, SampleReportsItsOwnLogProbabilityAtAnyTemperature) {
     Controller controller(kShape, 16, 4);
     randomize(controller, 5, 0.5);
-    std::mt19937_64 rng(6);
+    numeric::Mt64 rng(6);
     for (double inverse_temperature : {1.0, 0.5, 0.0}) {
         for (int i = 0; i < 20; ++i) {
             const auto s = controller.sample(uniforms(rng, kShape.tokens()), inverse_temperature);
@@ -67,7 +68,7 @@ TEST(Controller, SamplingFollowsThePolicy) {
     const ChoiceShape shape({3, 2});
     Controller controller(shape, 8, 9);
     randomize(controller, 10, 1.5);
-    std::mt19937_64 rng(11);
+    numeric::Mt64 rng(11);
     std::vector<int> counts(shape.count());
     const int n = 20000;
     for (int i = 0; i < n; ++i) ++counts[shape.encode(controller.sample(uniforms(rng, 2)).choice)];
@@ -80,7 +81,7 @@ TEST(Controller, SamplingFollowsThePolicy) {
 TEST(Controller, PpoGradientMatchesFiniteDifferences) {
     Controller controller(kShape, 6, 12);
     randomize(controller, 13, 0.6);
-    std::mt19937_64 rng(14);
+    numeric::Mt64 rng(14);
 
     Controller::Batch batch;
     // Old log-probabilities around the current ones: ratios e^{-0.5..0.5}, so with clip 0.2 some

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "actsearch/grammar/program.hpp"
-#include "random.hpp"
+#include "actsearch/engine/detail/rng.hpp"
 
 namespace actsearch::engine {
 

@@ -19,7 +19,7 @@
 #include <span>
 #include <vector>
 
-#include "layers.hpp"
+#include "actsearch/engine/detail/layers.hpp"
 
 namespace actsearch::engine::conv {
 
