@@ -55,7 +55,7 @@ std::vector<std::string> search(const fs::path& space, const fs::path& task, con
 
 TEST(TaskFiles, SearchRunsOnAUserTaskFileInEveryFormat) {
     for (const std::string& format : test_data::formats()) {
-        TempDir dir;
+        ScratchDir dir;
         const fs::path db = dir.path() / "results.db";
         const fs::path task = write_task(dir.path(), format,
                                          format == "cifar" ? "kind = \"cnn\"\nlayers = [1, \"pool\", 2]" : "kind = \"mlp\"");
@@ -79,7 +79,7 @@ TEST(TaskFiles, SearchRunsOnAUserTaskFileInEveryFormat) {
 
 // Renamed and moved, with its data, the file is the same task: a repeated search reuses every result.
 TEST(TaskFiles, RenamedTaskFileKeepsItsResults) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path db = dir.path() / "results.db";
     const fs::path space = tiny_space(dir.path());
     fs::create_directories(dir.path() / "a");
@@ -101,7 +101,7 @@ TEST(TaskFiles, RenamedTaskFileKeepsItsResults) {
 
 // Every kind of bad task file: exit 2 and one line, from eval, search and a --rung.
 TEST(TaskFiles, BadTaskFilesExitTwoWithOneLine) {
-    TempDir dir;
+    ScratchDir dir;
     const fs::path good = write_task(dir.path(), "npy-u1");
     std::ifstream in(good);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -162,7 +162,7 @@ TEST(Layers, BetasStartAtTheirInitialValuesOnEveryChannel) {
         {"beta2(-2)*sin(x) + beta*x", {1.0f, -2.0f}},
     };
     for (const auto& [text, initial] : cases) {
-        const Program program = compile(text);
+        const Program program = compiled(text);
         FlatParameters params(ActivationLayer::parameter_count(program, kChannels));
         ActivationLayer act(program, kChannels, params);
         ASSERT_EQ(params.values().size(), initial.size() * kChannels) << text;
@@ -192,7 +192,7 @@ TEST(Mlp, BetasStartAtTheirInitialValuesAndGradientsMatch) {
     cfg.width = 6;
     cfg.depth = 2;
     cfg.init_seed = 11;
-    const Program program = compile("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x");   // APTx
+    const Program program = compiled("(beta(1) + tanh(beta2(1)*x))*beta3(0.5)*x");   // APTx
     auto net = make_mlp(cfg, program);
     // Per hidden layer: weights, bias, then betas k = 0, 1, 2 for the 6 channels.
     const std::size_t first_betas[] = {5 * 6 + 6, 5 * 6 + 6 + 18 + 6 * 6 + 6};
