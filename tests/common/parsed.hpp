@@ -4,7 +4,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "actsearch/grammar/ops.hpp"
 #include "actsearch/grammar/parse.hpp"
 #include "actsearch/grammar/program.hpp"
 
@@ -21,5 +23,23 @@ inline Expr parsed(std::string_view text) {
 
 // Its compiled program (the activation as a network runs it).
 inline Program compiled(std::string_view text) { return Program(parsed(text)); }
+
+// f(x) in double precision by apply_scalar over the postfix array, with the given betas: the oracle the
+// exporters and the evaluator are compared with.
+inline double scalar_value(const Expr& e, double x, const std::vector<double>& beta) {
+    std::vector<double> stack;
+    for (const Node& n : e.nodes) {
+        if (n.arity == 0) {
+            stack.push_back(n.op == Op::X ? x : n.op == Op::Beta ? beta.at(n.index) : n.value);
+        } else if (n.arity == 1) {
+            stack.back() = apply_scalar(n.op, stack.back(), n.value);
+        } else {
+            const double b = stack.back();
+            stack.pop_back();
+            stack.back() = apply_scalar(n.op, stack.back(), b);
+        }
+    }
+    return stack.back();
+}
 
 }  // namespace actsearch::test

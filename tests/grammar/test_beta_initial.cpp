@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "parsed.hpp"   // test::scalar_value
 #include "actsearch/grammar/export.hpp"
 #include "actsearch/grammar/fingerprint.hpp"
 #include "actsearch/grammar/parse.hpp"
@@ -33,22 +34,7 @@ Expr parsed(std::string_view text) {
 std::string canonical(std::string_view text) { return canonical_string(parsed(text)); }
 std::uint64_t canonical_hash(std::string_view text) { return structural_hash(canonicalize(parsed(text))); }
 
-// f(x) by apply_scalar over the postfix array with the given betas.
-double evaluate(const Expr& e, double x, const std::vector<double>& beta) {
-    std::vector<double> stack;
-    for (const Node& n : e.nodes) {
-        if (n.arity == 0) {
-            stack.push_back(n.op == Op::X ? x : n.op == Op::Beta ? beta.at(n.index) : n.value);
-        } else if (n.arity == 1) {
-            stack.back() = apply_scalar(n.op, stack.back(), n.value);
-        } else {
-            const double b = stack.back();
-            stack.pop_back();
-            stack.back() = apply_scalar(n.op, stack.back(), b);
-        }
-    }
-    return stack.back();
-}
+using test::scalar_value;
 
 // ---- parsing ----
 
@@ -61,8 +47,8 @@ TEST(BetaInitial, PreluAndAptxParseWithTheirValues) {
     EXPECT_EQ(aptx.beta_initial_values(), (std::vector<double>{1.0, 1.0, 0.5}));
     // The values are the leaves' values; a function of x at the initial values: APTx = (1 + tanh(x)) x / 2.
     for (double x : {-2.5, -0.3, 0.0, 0.7, 3.1}) {
-        EXPECT_DOUBLE_EQ(evaluate(prelu, x, prelu.beta_initial_values()), x > 0 ? x : 0.25 * x);
-        EXPECT_NEAR(evaluate(aptx, x, aptx.beta_initial_values()), (1 + std::tanh(x)) * 0.5 * x, 1e-15);
+        EXPECT_DOUBLE_EQ(scalar_value(prelu, x, prelu.beta_initial_values()), x > 0 ? x : 0.25 * x);
+        EXPECT_NEAR(scalar_value(aptx, x, aptx.beta_initial_values()), (1 + std::tanh(x)) * 0.5 * x, 1e-15);
     }
     EXPECT_EQ(parsed("beta3(-2) * x").beta_initial_values(), (std::vector<double>{1.0, 1.0, -2.0}));
     EXPECT_EQ(parsed("beta(1e-3)").beta_initial_values(), std::vector<double>{1e-3});
@@ -195,8 +181,8 @@ TEST(BetaInitial, PrintParseRoundTripKeepsEveryInitialValue) {
         ASSERT_EQ(first.expr().beta_initial_values(), e.beta_initial_values()) << s;
         // The same function as the original, at its initial values.
         for (double x : {-1.3, 0.4, 2.2}) {
-            const double a = evaluate(e, x, e.beta_initial_values());
-            const double b = evaluate(first.expr(), x, e.beta_initial_values());
+            const double a = scalar_value(e, x, e.beta_initial_values());
+            const double b = scalar_value(first.expr(), x, e.beta_initial_values());
             if (std::isfinite(a) && std::isfinite(b)) {
                 ASSERT_NEAR(a, b, 1e-9 * std::max(1.0, std::abs(a))) << s;
             }

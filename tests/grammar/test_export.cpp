@@ -30,21 +30,7 @@ namespace fs = std::filesystem;
 
 using test::parsed;
 
-double reference_value(const Expr& e, double x, const std::vector<double>& beta) {
-    std::vector<double> stack;
-    for (const Node& n : e.nodes) {
-        if (n.arity == 0) {
-            stack.push_back(n.op == Op::X ? x : n.op == Op::Beta ? beta.at(n.index) : n.value);
-        } else if (n.arity == 1) {
-            stack.back() = apply_scalar(n.op, stack.back(), n.value);
-        } else {
-            const double b = stack.back();
-            stack.pop_back();
-            stack.back() = apply_scalar(n.op, stack.back(), b);
-        }
-    }
-    return stack.back();
-}
+using test::scalar_value;
 
 bool close(double actual, double expected, double rtol, double atol) {
     return std::abs(actual - expected) <= rtol * std::abs(expected) + atol;
@@ -172,20 +158,20 @@ TEST_F(ExportCpp, DoubleValuesAndGradientsMatchReference) {
         const auto& rows = (*rows_)[{item.name, 8}];
         ASSERT_EQ(rows.size(), std::size(kProbeX)) << item.name;
         for (const Row& r : rows) {
-            const double expected = reference_value(item.expr, r.x, beta);
+            const double expected = scalar_value(item.expr, r.x, beta);
             if (!std::isfinite(expected)) {
                 EXPECT_EQ(std::isnan(r.value), std::isnan(expected)) << item.name << " at " << r.x;
                 continue;
             }
             EXPECT_TRUE(close(r.value, expected, 1e-12, 1e-14)) << item.name << "(" << r.x << ") = " << r.value << ", reference " << expected;
             const double h = 1e-6;
-            const double slope = (reference_value(item.expr, r.x + h, beta) - reference_value(item.expr, r.x - h, beta)) / (2 * h);
+            const double slope = (scalar_value(item.expr, r.x + h, beta) - scalar_value(item.expr, r.x - h, beta)) / (2 * h);
             EXPECT_TRUE(close(r.dx, slope, 1e-6, 1e-7)) << item.name << "'(" << r.x << ") = " << r.dx << ", expected " << slope;
             for (int k = 0; k < item.expr.beta_count(); ++k) {
                 std::vector<double> up = beta, down = beta;
                 up[k] += h;
                 down[k] -= h;
-                const double dk = (reference_value(item.expr, r.x, up) - reference_value(item.expr, r.x, down)) / (2 * h);
+                const double dk = (scalar_value(item.expr, r.x, up) - scalar_value(item.expr, r.x, down)) / (2 * h);
                 EXPECT_TRUE(close(r.dbeta[k], dk, 1e-6, 1e-7)) << item.name << " d/dbeta" << k << " at " << r.x;
             }
         }
@@ -229,7 +215,7 @@ TEST_F(ExportCpp, BetaDefaultsAreTheInitialValues) {
         ASSERT_EQ(doubles.size(), std::size(kProbeX)) << item.name;
         ASSERT_EQ(floats.size(), std::size(kProbeX)) << item.name;
         for (const Row& r : doubles) {
-            const double expected = reference_value(item.expr, r.x, initial);
+            const double expected = scalar_value(item.expr, r.x, initial);
             if (std::isfinite(expected)) {
                 EXPECT_TRUE(close(r.value, expected, 1e-12, 1e-14)) << item.name << "@init(" << r.x << ")";
             }
