@@ -23,7 +23,9 @@ std::vector<double> grid(int n) {
 
 std::vector<double> values(const Expr& e, const std::vector<double>& xs) {
     const Program p(e);
-    const std::vector<float> betas(static_cast<std::size_t>(p.beta_count()), 1.0f);
+    // At the values training starts from (beta(0.25) starts at 0.25; a plain beta at 1): the twin is
+    // fitted to and measured against the function a network would begin with.
+    const std::vector<float>& betas = p.beta_initial_values();
     std::vector<float> xf(xs.begin(), xs.end()), y(xs.size());
     p.eval(xf.data(), y.data(), xf.size(), betas.data());
     return {y.begin(), y.end()};

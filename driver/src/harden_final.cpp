@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "actsearch/driver/rungs.hpp"
 #include "actsearch/driver/search_loop.hpp"
 #include "actsearch/grammar/parse.hpp"
 
@@ -88,6 +89,7 @@ bool SearchLoop::harden_final(std::vector<HardenedTwin>& twins) {
             twins.push_back({m.id, stored.candidate, stored.target, t.method, t.max_error, t.cost, origin_cost});
         }
     }
+    store_.save_state(run_, "twins", twins_state(twins));   // the last rung's view lists them (rungs.hpp)
     tx.commit();
     add_jobs(round);
     if (listener_ && !round.jobs.empty())

@@ -14,6 +14,12 @@ std::string rungs_state(const std::vector<Rung>& rungs) {
     return out.dump();
 }
 
+std::string twins_state(const std::vector<HardenedTwin>& twins) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const HardenedTwin& t : twins) out.push_back({{"twin", t.target}, {"origin", t.origin}});
+    return out.dump();
+}
+
 namespace {
 
 RungView rung_from(const nlohmann::json& j) {
@@ -54,6 +60,9 @@ std::vector<RungView> rungs_of_run(db::Store& store, std::int64_t run) {
             for (std::size_t r = 0; r < std::min(rungs.size(), out.size()); ++r)
                 for (const auto& m : rungs[r].at("members")) out[r].members.push_back(m.at(0).get<std::int64_t>());
         }
+        if (auto twins = store.load_state(run, "twins"); twins && !out.empty())
+            for (const auto& t : nlohmann::json::parse(*twins))
+                out.back().twins.emplace_back(t.at("twin").get<std::int64_t>(), t.at("origin").get<std::int64_t>());
         return out;
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error("run " + std::to_string(run) + ": unreadable rung state: " + e.what());

@@ -81,7 +81,7 @@ void run_harden(const HardenCliOptions& o) {
         fmt::print("no twin: nothing to substitute and no fit differs from the origin\n");
         return;
     }
-    fmt::print("errors on [-6, 6] with betas at 1; weighted = max |error| * exp(-x^2/2)\n");
+    fmt::print("errors on [-6, 6] with betas at their initial values; weighted = max |error| * exp(-x^2/2)\n");
     fmt::print("{:>6}  {:>9}  {:>9}  {:>6}  {:<30}  {}\n", "id", "max err", "weighted", "cost", "method",
                "expression");
     for (std::size_t i = 0; i < twins.size(); ++i) {

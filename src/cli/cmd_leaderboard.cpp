@@ -35,8 +35,10 @@ struct LeaderboardOptions {
 
 // The rung a view shows: with --rung K, rung K of --run (default: the latest search); with neither
 // --rung, --all, --task nor --fidelity, the highest rung of --run (default: the latest search) when that
-// search has a ladder. Otherwise nothing (the query as given). Sets the query; returns the title.
-std::optional<std::string> select_rung(db::Store& store, const LeaderboardOptions& o, db::LeaderboardQuery& q) {
+// search has a ladder. Otherwise nothing (the query as given). Sets the query and the rung's hardened
+// twins; returns the title.
+std::optional<std::string> select_rung(db::Store& store, const LeaderboardOptions& o, db::LeaderboardQuery& q,
+                                       TwinOf& twins) {
     if (o.rung && (o.all || o.task || o.fidelity))
         throw UsageError("--rung selects a rung's task and fidelity: it cannot be combined with --all, --task or --fidelity");
     if (!o.rung && (o.all || o.task || o.fidelity || o.pareto)) return std::nullopt;
@@ -50,7 +52,7 @@ std::optional<std::string> select_rung(db::Store& store, const LeaderboardOption
         if (o.rung) throw UsageError(fmt::format("--rung: run {} is not a search (see actsearch runs)", run));
         return std::nullopt;
     }
-    if (!o.rung && rungs.size() == 1) return std::nullopt;
+    if (!o.rung && rungs.size() == 1 && rungs[0].twins.empty()) return std::nullopt;
     if (o.rung && static_cast<std::size_t>(*o.rung) > rungs.size())
         throw UsageError(fmt::format("--rung {}: run {} has {} rung{}", *o.rung, run, rungs.size(),
                                      rungs.size() == 1 ? "" : "s"));
@@ -60,8 +62,11 @@ std::optional<std::string> select_rung(db::Store& store, const LeaderboardOption
     q.fidelity = view.fidelity;
     q.members = view.members;
     q.run = view.run;
+    twins = twin_map(rungs[r]);
     std::string title = rung_title(rungs, r, run, 0);
-    if (!o.rung) title += fmt::format("; --rung 1..{} for the others, --all for every task", rungs.size());
+    if (!o.rung)
+        title += rungs.size() > 1 ? fmt::format("; --rung 1..{} for the others, --all for every task", rungs.size())
+                                  : std::string("; --all for every task");
     return title;
 }
 
@@ -74,7 +79,8 @@ void run_leaderboard(const LeaderboardOptions& o) {
     q.fidelity = o.fidelity;
     q.top = o.top;
     q.min_seeds = o.min_seeds;
-    const auto title = select_rung(*store, o, q);
+    TwinOf twins;
+    const auto title = select_rung(*store, o, q, twins);
     if (o.pareto) {
         const auto groups = pareto_groups(*store, q);
         if (format == OutputFormat::Table && groups.empty()) {
@@ -93,7 +99,7 @@ void run_leaderboard(const LeaderboardOptions& o) {
         return;
     }
     if (format == OutputFormat::Table && title) fmt::print("{}\n", *title);
-    fmt::print("{}", render_leaderboard(rows, format));
+    fmt::print("{}", render_leaderboard(rows, format, twins));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ Cell tie_value(Tie t) {   // CSV and JSON: true (the best too), false, or missin
 
 }  // namespace
 
-std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, OutputFormat format) {
+std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, OutputFormat format,
+                               const TwinOf& twin_of) {
     if (rows.empty() && format == OutputFormat::Table) return "";
     // In the aligned table, task and fidelity (a long text) are shown only when they vary.
     std::set<std::string> tasks, fidelities;
@@ -60,6 +61,7 @@ std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, Outp
     if (machine) {
         t.columns.push_back({"best_run", Align::Right});
         t.columns.push_back({"equivalents", Align::Right});
+        if (!twin_of.empty()) t.columns.push_back({"twin_of", Align::Right});
     }
     t.columns.push_back({"expression"});
 
@@ -85,14 +87,18 @@ std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, Outp
         if (show_task) row.emplace_back(r.task);
         if (show_fidelity) row.emplace_back(r.fidelity);
         row.emplace_back(r.candidate);
+        const auto origin = twin_of.find(r.candidate);
         if (machine) {
             row.push_back(r.best_run > 0 ? Cell{r.best_run} : Cell{});
             row.emplace_back(r.equivalents);
+            if (!twin_of.empty()) row.push_back(origin != twin_of.end() ? Cell{origin->second} : Cell{});
             row.emplace_back(r.expr);
         } else {
-            row.emplace_back(r.equivalents > 0 ? fmt::format("{}  (+{} equivalent{})", r.expr, r.equivalents,
-                                                             r.equivalents == 1 ? "" : "s")
-                                               : r.expr);
+            std::string expr = r.expr;
+            if (r.equivalents > 0)
+                expr += fmt::format("  (+{} equivalent{})", r.equivalents, r.equivalents == 1 ? "" : "s");
+            if (origin != twin_of.end()) expr += fmt::format("  (twin of {})", origin->second);
+            row.emplace_back(std::move(expr));
         }
         t.add_row(std::move(row));
     }
@@ -108,13 +114,20 @@ std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, Outp
     return text;
 }
 
-void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::string& title) {
+void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::string& title,
+                       const TwinOf& twin_of) {
     fmt::print("\n{}\n", title);
     if (rows.empty()) {
         fmt::print("  (no scored candidates)\n");
         return;
     }
-    fmt::print("{}", render_leaderboard(rows, OutputFormat::Table));
+    fmt::print("{}", render_leaderboard(rows, OutputFormat::Table, twin_of));
+}
+
+TwinOf twin_map(const driver::RungView& rung) {
+    TwinOf out;
+    for (const auto& [twin, origin] : rung.twins) out.emplace(twin, origin);
+    return out;
 }
 
 db::LeaderboardQuery rung_query(const driver::RungView& rung, std::int64_t run, int top) {
@@ -122,9 +135,10 @@ db::LeaderboardQuery rung_query(const driver::RungView& rung, std::int64_t run, 
     q.task = rung.task;
     q.fidelity = rung.fidelity;
     q.top = top;
-    if (!rung.members.empty())
+    if (!rung.members.empty()) {
         q.members = rung.members;
-    else
+        for (const auto& [twin, origin] : rung.twins) q.members->push_back(twin);
+    } else
         q.run = run;
     return q;
 }
@@ -132,13 +146,15 @@ db::LeaderboardQuery rung_query(const driver::RungView& rung, std::int64_t run, 
 std::string rung_title(const std::vector<driver::RungView>& rungs, std::size_t rung, std::int64_t run, int top) {
     const driver::RungView& r = rungs.at(rung);
     const std::string shown = top > 0 ? fmt::format("top {} on {}", top, r.task) : r.task;
-    if (rungs.size() == 1) return fmt::format("{} (run {})", shown, run);
     std::string admitted = "every candidate";
     if (rung > 0)
         admitted = r.keep < 1 ? fmt::format("best {:g}% of rung {}", 100 * r.keep, rung)
                               : fmt::format("best {:g} of rung {}", r.keep, rung);
-    return fmt::format("rung {} of {}: {}, {} seed{}, {} (run {})", rung + 1, rungs.size(), shown, r.seeds,
-                       r.seeds == 1 ? "" : "s", admitted, run);
+    const std::string twins =
+        r.twins.empty() ? "" : fmt::format(", and {} hardened twin{}", r.twins.size(), r.twins.size() == 1 ? "" : "s");
+    if (rungs.size() == 1) return fmt::format("{}{} (run {})", shown, twins, run);
+    return fmt::format("rung {} of {}: {}, {} seed{}, {}{} (run {})", rung + 1, rungs.size(), shown, r.seeds,
+                       r.seeds == 1 ? "" : "s", admitted, twins, run);
 }
 
 }  // namespace actsearch::cli

@@ -3,6 +3,8 @@
 // cannot tell from the best of their task and fidelity (leaderboard_stats.hpp).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -14,15 +16,24 @@ namespace actsearch::cli {
 
 // The leaderboard as an aligned table (task and fidelity shown only when they vary, as a caption
 // otherwise; a legend of the statistics below), CSV or JSON (the same fields: ci_low, ci_high, tie);
-// rows as Store::leaderboard returns them, best first.
-std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, OutputFormat format);
+// rows as Store::leaderboard returns them, best first. `twin_of` (hardened twin -> its origin, as
+// RungView::twins) marks the twins: "(twin of ID)" after the expression in the table, a `twin_of`
+// column in CSV and JSON (only when there are twins).
+using TwinOf = std::map<std::int64_t, std::int64_t>;
+std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, OutputFormat format,
+                               const TwinOf& twin_of = {});
 
 // The aligned table on stdout, under a title (the end of a search).
-void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::string& title);
+void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::string& title,
+                       const TwinOf& twin_of = {});
+
+// A rung's hardened twins, for render_leaderboard.
+TwinOf twin_map(const driver::RungView& rung);
 
 // The leaderboard of one rung of a stored search (0-based): the candidates that finished that rung,
 // over all their seeds on its task and fidelity. A run saved before rung members were kept: its own
-// evaluations on the rung's task and fidelity.
+// evaluations on the rung's task and fidelity. The last rung's hardened twins (search --harden-top) are
+// listed with its members.
 db::LeaderboardQuery rung_query(const driver::RungView& rung, std::int64_t run, int top);
 
 // "rung 2 of 3: top 10 on fmnist-cnn, 2 seeds, best 5% of rung 1 (run 4)", or "top 10 on fmnist-mlp

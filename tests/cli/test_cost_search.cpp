@@ -10,6 +10,7 @@
 
 #include <fmt/core.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "actsearch/db/store.hpp"
 #include "process.hpp"
@@ -65,6 +66,12 @@ TEST(CostSearchCli, MaxCostFromAConfigFileSkipsExpensiveCandidates) {
     EXPECT_NE(toml.out.find("max-cost = 5"), std::string::npos) << toml.out;
 }
 
+std::size_t count_substr(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) ++n;
+    return n;
+}
+
 TEST(CostSearchCli, HardenTopEvaluatesTwinsBesideTheirOrigins) {
     TempDir dir;
     // Every candidate holds tanh or sigmoid: each has a cheaper substitution twin.
@@ -110,6 +117,25 @@ TEST(CostSearchCli, HardenTopEvaluatesTwinsBesideTheirOrigins) {
         else best_other = std::max(best_other, mean);
     }
     EXPECT_GE(worst_origin, best_other);
+
+    // `leaderboard` lists the twins with the search's candidates, each marked with its origin.
+    const auto lb = run_binary({"leaderboard", "--db", db, "--top", "0", "--format", "json"}, dir.path);
+    ASSERT_EQ(lb.status, 0) << lb.err;
+    std::size_t marked = 0;
+    for (const auto& row : nlohmann::json::parse(lb.out)) {
+        const auto c = store.candidate(row.at("id").get<std::int64_t>());
+        ASSERT_TRUE(c);
+        if (row.at("twin_of").is_null()) {
+            EXPECT_FALSE(c->hardened_from) << row.dump();
+        } else {
+            ++marked;
+            EXPECT_EQ(c->hardened_from, row.at("twin_of").get<std::int64_t>()) << row.dump();
+        }
+    }
+    EXPECT_EQ(marked, twins);
+    const auto table = run_binary({"leaderboard", "--db", db, "--top", "0"}, dir.path);
+    EXPECT_NE(table.out.find(fmt::format("and {} hardened twins (run 1)", twins)), std::string::npos) << table.out;
+    EXPECT_EQ(count_substr(table.out, "  (twin of "), twins) << table.out;
 }
 
 TEST(CostSearchCli, BadCostOptionsAreUsageErrors) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -114,6 +115,30 @@ TEST(Harden, FitsImproveWithKnotsAndHandleBetas) {
     const Expr s = substitute_cheap(P("x*sigmoid(beta*x)"));
     EXPECT_EQ(s.beta_count(), 1);
     EXPECT_TRUE(substitute_cheap(P("relu(x) + x")).empty());
+}
+
+// Twins are fitted to and measured against the function training starts from: beta(0.25) at 0.25.
+TEST(Harden, TwinsUseTheBetasInitialValues) {
+    const auto twins = harden(P("x*sigmoid(beta(0.25)*x)"), HardenOptions{{5}, true});
+    ASSERT_EQ(twins.size(), 2u);
+    // The substitution keeps beta(0.25); its error, on the same grid in double precision:
+    EXPECT_NE(twins[0].text.find("0.25"), std::string::npos) << twins[0].text;
+    double expected = 0;
+    for (int i = 0; i <= 2400; ++i) {
+        const double x = -6 + 12.0 * i / 2400, z = 0.25 * x;
+        const double hard = std::clamp(z + 3, 0.0, 6.0) / 6;
+        expected = std::max(expected, std::abs(x / (1 + std::exp(-z)) - x * hard));
+    }
+    EXPECT_NEAR(twins[0].max_error, expected, 1e-4);
+    EXPECT_GT(std::abs(twins[0].max_error - 0.143), 0.01);   // not the error at beta = 1
+    // The fit is of x*sigmoid(0.25x) (2.92 at x = 4), not of x*sigmoid(x) (3.93).
+    ASSERT_EQ(twins[1].expr.beta_count(), 0);
+    const Program fit(twins[1].expr);
+    const float x4 = 4, none = 0;
+    float y4 = 0;
+    fit.eval(&x4, &y4, 1, &none);
+    EXPECT_NEAR(y4, 4 / (1 + std::exp(-1.0)), 0.1);
+    EXPECT_LT(twins[1].max_error, 0.1) << twins[1].text;
 }
 
 // Every twin parses back to itself, and its exported C++ (compiled) matches the evaluator.

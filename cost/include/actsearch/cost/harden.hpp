@@ -16,7 +16,7 @@ struct Twin {
     Expr expr;                   // canonical
     std::string text;            // canonical infix: parses back to expr
     std::string method;          // "substitution (sigmoid -> hard_sigmoid, ...)" or "piecewise-linear, K knots"
-    double max_error = 0;        // max |twin - origin| on [-6, 6] (betas at 1), float evaluation
+    double max_error = 0;        // max |twin - origin| on [-6, 6] (betas at their initial values)
     double weighted_error = 0;   // max |twin - origin| * exp(-x^2/2): the error the standard normal weights
     double cost = 0;             // inference cost relative to relu(x)
 };
@@ -26,7 +26,8 @@ struct HardenOptions {
     bool substitution = true;
 };
 
-// The errors of `twin` against `origin` on [-6, 6] (2,401 points, betas at 1): {max, weighted}.
+// The errors of `twin` against `origin` on [-6, 6] (2,401 points, betas at their
+// initial values: 1, or v for beta(v)): {max, weighted}.
 std::pair<double, double> twin_errors(const Expr& origin, const Expr& twin);
 
 // The substitution twin, or an empty Expr when the origin has nothing to substitute. `applied` receives
@@ -34,7 +35,7 @@ std::pair<double, double> twin_errors(const Expr& origin, const Expr& twin);
 Expr substitute_cheap(const Expr& origin, std::string* applied = nullptr);
 
 // A piecewise-linear function of x with `knots` free knots (knots + 1 pieces), fitted to the origin at
-// betas = 1 to minimise max |error| * (0.1 + 0.9 exp(-x^2/2)) on [-6, 6] (errors near 0, where
+// its betas' initial values to minimise max |error| * (0.1 + 0.9 exp(-x^2/2)) on [-6, 6] (errors near 0, where
 // pre-activations are, weigh 10x more than in the tails), written as a + b*x + sum c_i*relu(x - k_i)
 // with constants rounded to 4 significant digits. Deterministic.
 Expr fit_piecewise_linear(const Expr& origin, int knots);

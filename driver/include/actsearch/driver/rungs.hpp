@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actsearch/db/store.hpp"
@@ -18,7 +19,13 @@ struct RungView {
     int seeds = 1;
     double keep = 0;                    // 0 for the screen
     std::vector<std::int64_t> members;  // candidates that finished the rung, in the order they did
+    // The last rung only (search --harden-top): the cheap twins of its best members that were evaluated
+    // there, as {twin, origin} (the twin's stored representative and the member it was derived from).
+    std::vector<std::pair<std::int64_t, std::int64_t>> twins;
 };
+
+// The state a search saves when it hardens its best (search --harden-top), read by rungs_of_run.
+std::string twins_state(const std::vector<HardenedTwin>& twins);
 
 // The state a search saves for rungs_of_run (JSON text).
 std::string rungs_state(const std::vector<Rung>& rungs);

@@ -85,7 +85,7 @@ struct HardenedTwin {
     std::int64_t twin = 0;         // its own row (hardened_from = origin)
     std::int64_t target = 0;       // the row whose results count (an equivalent's representative)
     std::string method;            // cost::Twin::method
-    double max_error = 0;          // against the origin on [-6, 6], betas at 1
+    double max_error = 0;          // against the origin on [-6, 6], betas at their initial values
     double cost = 0, origin_cost = 0;
 };
 
