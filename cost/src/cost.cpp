@@ -106,8 +106,21 @@ double op_cost(const Direction& d, const Node& n) {
 
 double expr_cost(const Expr& e, const CostTable& t, bool training) {
     const Direction& d = training ? t.backward : t.forward;
+    const Expr c = canonicalize(e);
+    // Which subtrees read x (postfix: a node's operands come just before it).
+    std::vector<bool> reads_x(c.nodes.size(), false);
+    for (std::size_t i = 0; i < c.nodes.size(); ++i) {
+        const Node& n = c.nodes[i];
+        if (n.arity == 0) {
+            reads_x[i] = n.op == Op::X;
+        } else {
+            const std::size_t right = i - 1;
+            reads_x[i] = reads_x[right] || (n.arity == 2 && reads_x[right - c.nodes[right].length]);
+        }
+    }
     double sum = d.pass;
-    for (const Node& n : canonicalize(e).nodes) sum += op_cost(d, n);
+    for (std::size_t i = 0; i < c.nodes.size(); ++i)
+        if (training || reads_x[i]) sum += op_cost(d, c.nodes[i]);
     return sum;
 }
 

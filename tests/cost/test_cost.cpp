@@ -47,6 +47,11 @@ TEST(CostModel, SumOverOperations) {
     const Node p3{Op::Pow, 1, 0, 2, 3.0}, p2{Op::Pow, 1, 0, 2, 2.0}, pf{Op::Pow, 1, 0, 2, 2.5};
     EXPECT_LT(op_cost(t.forward, p2), op_cost(t.forward, p3));
     EXPECT_LT(op_cost(t.forward, p3), op_cost(t.forward, pf));
+    // At inference what does not read x is computed once per channel: free. Training charges it.
+    const double mul = t.forward.ops.at("mul");
+    EXPECT_NEAR(expr_cost(P("beta*beta2*x"), t), t.forward.pass + mul, 1e-12);
+    EXPECT_NEAR(expr_cost(P("(1 - beta)*x + beta*sin(x)"), t), expr_cost(P("beta*x + beta*sin(x)"), t), 1e-12);
+    EXPECT_GT(expr_cost(P("beta*beta2*x"), t, true), expr_cost(P("beta*x"), t, true));
 }
 
 TEST(CostModel, UnknownPrimitiveCostsTheMedian) {

@@ -253,6 +253,29 @@ TEST(ExportCppText, CommentsFormulaAndRejectsBadNames) {
     EXPECT_THROW(export_cpp({{"ok", Expr{}, ""}}), std::invalid_argument);
 }
 
+// Headers exported one at a time (two `actsearch export` calls) can be included in one translation unit:
+// the primitives' math they both carry is guarded.
+TEST(ExportCppText, TwoHeadersInOneTranslationUnit) {
+    const fs::path dir = fs::temp_directory_path() / fmt::format("actsearch_export_two_{}", ::getpid());
+    fs::create_directories(dir);
+    std::ofstream(dir / "swish.hpp") << export_cpp({{"swish", parsed("x*sigmoid(x)"), ""}});
+    std::ofstream(dir / "prelu.hpp") << export_cpp({{"prelu", parsed("max(x, 0) + beta(0.25)*min(x, 0)"), ""}});
+    std::ofstream(dir / "main.cpp") << "#include \"swish.hpp\"\n#include \"prelu.hpp\"\n#include \"swish.hpp\"\n"
+                                       "int main() { return actsearch_export::swish(0.0) == 0.0 && "
+                                       "actsearch_export::prelu(-4.0) == -1.0 ? 0 : 1; }\n";
+    const std::string compile = fmt::format("'{}' -std=c++17 -Wall -Wextra -Werror -I'{}' '{}' -o '{}' > '{}' 2>&1",
+                                            ACTSEARCH_CXX, dir.string(), (dir / "main.cpp").string(),
+                                            (dir / "main").string(), (dir / "compile.log").string());
+    ASSERT_EQ(std::system(compile.c_str()), 0) << [&] {
+        std::ifstream in(dir / "compile.log");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str().substr(0, 3000);
+    }();
+    EXPECT_EQ(std::system((dir / "main").string().c_str()), 0);
+    fs::remove_all(dir);
+}
+
 TEST(ExportTorch, ModulePerItemWithChannelParameters) {
     const std::string py = export_torch({{"swish_beta", parsed("x * sigmoid(beta * x)"), "best"},
                                          {"two", parsed("beta * relu(x) + beta2 * sinc(x)"), ""},

@@ -36,7 +36,10 @@ const CostTable& default_table();
 // that many `square` passes), others call std::pow (charged as the table's "pow", measured at 2.5).
 double op_cost(const Direction& d, const Node& n);
 
-// Cost of f (forward) or of its training step (backward) relative to relu; canonicalises e first.
+// Cost of f (forward) or of its training step (backward) relative to relu; canonicalises e first. At
+// inference, operations that do not read x (beta*beta2, 1 - beta) are free: they are the same for every
+// element of a channel, and a compiled activation computes them once (the exported C++ does). In
+// training each is charged, as the engine's evaluator computes it per element.
 double expr_cost(const Expr& e, const CostTable& t = default_table(), bool training = false);
 
 struct CalibrationOptions {
