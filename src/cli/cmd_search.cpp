@@ -1,12 +1,14 @@
 // actsearch search: the main job.
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "actsearch/db/store.hpp"
 #include "actsearch/search/strategy.hpp"
 #include "cli_util.hpp"
 #include "config_file.hpp"
@@ -31,6 +33,18 @@ extern "C" void on_stop_signal(int) {
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
 }
 
+// A database this command created and that holds no run (the search stopped at a usage error before it
+// started, e.g. a --rung naming an unknown task) is removed, so a typo leaves nothing behind.
+void remove_if_unused(const std::string& path) {
+    try {
+        if (!db::Store(path, /*read_only=*/true).list_runs().empty()) return;
+    } catch (const std::exception&) {
+        return;   // not ours to judge
+    }
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path + suffix, ignored);
+}
+
 int run(SearchOptions& o) {
     SearchConfig& c = o.config;
     if (!o.time_limit.empty()) c.time_limit = parse_duration(o.time_limit);
@@ -40,10 +54,14 @@ int run(SearchOptions& o) {
     mpi_start(nullptr, nullptr);
     if (mpi_active() && mpi_rank() != 0) c.quiet = true;
     int status = 0;
+    const bool owner = !mpi_active() || mpi_rank() == 0;
+    std::error_code ignored;
+    const bool existed = std::filesystem::exists(c.db, ignored);
     try {
-        if (!mpi_active() || mpi_rank() == 0) open_store(c.db, /*read_only=*/false);   // a bad file: exit 2
+        if (owner) open_store(c.db, /*read_only=*/false);   // a bad file: exit 2
         status = run_search(c);
     } catch (...) {
+        if (owner && !existed) remove_if_unused(c.db);
         if (!mpi_active()) throw;
         // One rank failing must not leave the others waiting for messages forever.
         try {

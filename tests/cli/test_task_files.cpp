@@ -126,7 +126,8 @@ TEST(TaskFiles, BadTaskFilesExitTwoWithOneLine) {
                  {"eval", "relu(x)", "--task", bad.string(), "--no-db"},
                  {"search", "--space", space.string(), "--task", bad.string(), "--budget", "2", "--db",
                   (dir.path() / "x.db").string()},
-                 // (a search with --rung opens its database before it reads the rungs' tasks, file or not)
+                 // (a search with --rung opens its database before it reads the rungs' tasks, file or not,
+                 // and removes it again when it refuses them)
                  {"search", "--space", space.string(), "--rung", "synthetic", "--rung", bad.string() + ":seeds=2",
                   "--budget", "2", "--db", (dir.path() / "rungs.db").string()}}) {
             const auto r = run_binary(args, dir.path(), 60s);
@@ -138,6 +139,17 @@ TEST(TaskFiles, BadTaskFilesExitTwoWithOneLine) {
         }
     }
     EXPECT_FALSE(fs::exists(dir.path() / "x.db")) << "a refused search must not create the database";
+    EXPECT_FALSE(fs::exists(dir.path() / "rungs.db")) << "a refused search must not leave a database it created";
+    // A database that was there is kept, runs or not.
+    std::ofstream(dir.path() / "bad.task") << "name = 3\n";
+    ASSERT_EQ(run_binary({"search", "--space", space.string(), "--task", "synthetic", "--budget", "1", "--db",
+                          (dir.path() / "kept.db").string(), "--quiet"},
+                         dir.path(), 60s).status, 0);
+    const auto r = run_binary({"search", "--space", space.string(), "--rung", "synthetic", "--rung",
+                               (dir.path() / "bad.task").string(), "--budget", "2", "--db", (dir.path() / "kept.db").string()},
+                              dir.path(), 60s);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_TRUE(fs::exists(dir.path() / "kept.db"));
 }
 
 }  // namespace actsearch::test
