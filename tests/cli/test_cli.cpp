@@ -23,12 +23,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 // A small space the synthetic task searches in seconds: 5 x 5 x 3 = 75 raw candidates.
-constexpr const char* kTinySpace =
-    "name: tiny\n"
-    "units: 1\n"
-    "unary: x, tanh(x), relu(x), sin(x), x^2\n"
-    "binary: x1 + x2, x1 * x2, max(x1, x2)\n";
-
 fs::path write_tiny_space(const fs::path& dir) {
     const fs::path p = dir / "tiny.space";
     std::ofstream(p) << kTinySpace;

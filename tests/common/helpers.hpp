@@ -14,6 +14,13 @@
 
 namespace actsearch::test {
 
+// A space of 5 x 5 x 3 = 75 candidates (one core unit) for the search tests.
+inline constexpr const char* kTinySpace =
+    "name: tiny\n"
+    "units: 1\n"
+    "unary: x, tanh(x), relu(x), sin(x), x^2\n"
+    "binary: x1 + x2, x1 * x2, max(x1, x2)\n";
+
 // A fresh directory of its own under the system's temporary folder (mkdtemp: unique across processes
 // and tests running at once), removed with everything in it (-wal and -shm files included) at the end
 // of the scope.

@@ -18,17 +18,14 @@
 #include "actsearch/driver/search_loop.hpp"
 #include "actsearch/grammar/space.hpp"
 #include "actsearch/search/strategy.hpp"
+#include "helpers.hpp"
 
 namespace actsearch::driver {
 namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kTinySpace =
-    "name: tiny\n"
-    "units: 1\n"
-    "unary: x, tanh(x), relu(x), sin(x), x^2\n"
-    "binary: x1 + x2, x1 * x2, max(x1, x2)\n";
+using test::kTinySpace;
 
 Space make_space(const char* text) { return std::get<Space>(parse_space(text, "test")); }
 

@@ -27,14 +27,9 @@ namespace actsearch::driver {
 namespace {
 
 namespace fs = std::filesystem;
+using test::kTinySpace;
 
 // 5 x 5 x 3 = 75 raw candidates, several of them equivalent (x + x, max(x, x), ...).
-constexpr const char* kTinySpace =
-    "name: tiny\n"
-    "units: 1\n"
-    "unary: x, tanh(x), relu(x), sin(x), x^2\n"
-    "binary: x1 + x2, x1 * x2, max(x1, x2)\n";
-
 Space tiny_space() {
     auto parsed = parse_space(kTinySpace, "tiny");
     return std::get<Space>(std::move(parsed));
