@@ -32,7 +32,9 @@ trap 'rm -rf "$work"' EXIT
 
 # The space's size, as the table knows it: the functionally unique candidates that were trained (ok or
 # diverged; invalid ones cost nothing and are not counted).
-size=$(sqlite3 "$table" "SELECT COUNT(DISTINCT candidate) FROM evaluations WHERE status IN ('ok', 'diverged')")
+# (on the task and fidelity the table task replays: the one with the most scored candidates)
+size=$(sqlite3 "$table" "SELECT COUNT(DISTINCT candidate) FROM evaluations WHERE status IN ('ok', 'diverged')
+                         AND task NOT LIKE 'table:%' GROUP BY task, fidelity ORDER BY 1 DESC LIMIT 1")
 budget=$(( (size + 3) / 4 ))
 echo "# Strategy benchmark: $space, table $(basename "$table") ($size scored candidates), budget $budget (25%), $seeds seeds"
 echo "# $(date -u +%Y-%m-%d) on $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"

@@ -11,12 +11,20 @@ import statistics
 import sys
 
 
+def table_key(con):
+    """The (task, fidelity) the table task replays: the one with the most scored candidates (TableTask)."""
+    return con.execute(
+        """SELECT task, fidelity FROM evaluations WHERE status IN ('ok', 'diverged') AND task NOT LIKE 'table:%'
+           GROUP BY task, fidelity ORDER BY COUNT(DISTINCT candidate) DESC LIMIT 1""").fetchone()
+
+
 def table_scores(path):
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    # A diverged candidate scores 0, as the search's reward does; several seeds are averaged.
+    # The reward a search sees (TableTask::score): the mean over the seeds, a diverged seed counting 0.
     rows = con.execute(
         """SELECT candidate, AVG(CASE WHEN status='ok' THEN val_acc ELSE 0 END) FROM evaluations
-           WHERE status IN ('ok', 'diverged') AND task NOT LIKE 'table:%' GROUP BY candidate""").fetchall()
+           WHERE status IN ('ok', 'diverged') AND task = ? AND fidelity = ? GROUP BY candidate""",
+        table_key(con)).fetchall()
     return sorted((r[1] for r in rows), reverse=True)
 
 

@@ -64,8 +64,10 @@ engine::EvalResult TableTask::score(const std::string& expr) {
         r.message = "diverged in table";
         return r;
     }
+    // What a search with the table's seeds would reward (SearchLoop::reward): the mean over the seeds
+    // with a diverged one counted as 0. The row's mean is over the ok seeds.
     r.status = engine::EvalStatus::Ok;
-    r.val_acc = rows[0].mean;
+    r.val_acc = rows[0].mean * double(rows[0].n_ok) / double(rows[0].n_ok + rows[0].n_diverged);
     return r;
 }
 

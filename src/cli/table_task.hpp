@@ -24,7 +24,8 @@ public:
     explicit TableTask(const std::string& path);
     ~TableTask();
     // The mean stored score of the candidate (or of a functionally equivalent one) at that task and
-    // fidelity over the table's seeds; Diverged when it only diverged there; Error "not in table" when
+    // fidelity over the table's seeds, a diverged seed counting 0 (as a search's reward does); Diverged
+    // when it only diverged there; Error "not in table" when
     // it was never evaluated there. Thread-safe.
     engine::EvalResult score(const std::string& expr);
     // "table:<task> <fidelity>": what the evaluations of a search on this table are stored under.

@@ -334,6 +334,48 @@ TEST(Cli, TableTaskReplaysTheStoredScoresOfOneFidelity) {
     EXPECT_EQ(replayed.at("x*sin(x)"), original.at("x*sin(x)"));   // not averaged with the 20-step eval
 }
 
+// A table of several seeds answers what a search with those seeds would reward: the mean over the seeds
+// with a diverged seed counted as 0 (SearchLoop::reward), not the mean of the seeds that trained.
+TEST(Cli, TableTaskCountsDivergedSeedsAsZero) {
+    ScratchDir dir;
+    const fs::path space = write_tiny_space(dir.path());
+    const fs::path table = dir.path() / "table.db", replay = dir.path() / "replay.db";
+    auto r = run_binary({"search", "--space", space.string(), "--strategy", "exhaustive", "--task", "synthetic",
+                         "--db", table.string(), "--promote", "0"}, dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    db::LeaderboardRow best;
+    {
+        db::Store store(table.string());
+        db::LeaderboardQuery q;
+        q.task = "synthetic";
+        q.top = 1;
+        best = store.leaderboard(q).at(0);
+        for (const auto& [seed, status, acc] : {std::tuple{1, "ok", 0.5}, std::tuple{2, "diverged", 0.0}}) {
+            db::EvaluationRecord e;
+            e.candidate = best.candidate;
+            e.task = best.task;
+            e.fidelity = best.fidelity;
+            e.seed = seed;
+            e.status = status;
+            e.val_acc = acc;
+            ASSERT_TRUE(store.insert_evaluation(e));
+        }
+    }
+    r = run_binary({"search", "--space", space.string(), "--strategy", "exhaustive", "--task", "table:" + table.string(),
+                    "--db", replay.string(), "--promote", "0"}, dir.path());
+    ASSERT_EQ(r.status, 0) << r.err;
+    db::Store store(replay.string(), true);
+    db::LeaderboardQuery q;
+    q.top = 0;
+    bool found = false;
+    for (const auto& row : store.leaderboard(q)) {
+        if (row.expr != best.expr) continue;
+        found = true;
+        EXPECT_NEAR(row.mean, (best.mean + 0.5 + 0.0) / 3, 1e-12) << row.expr;
+    }
+    EXPECT_TRUE(found) << best.expr;
+}
+
 // A stored 'error' says nothing about the candidate: the next search trains it again.
 TEST(Cli, StoredErrorsAreRetried) {
     ScratchDir dir;
