@@ -37,12 +37,10 @@ std::vector<ParetoGroup> pareto_groups(db::Store& store, db::LeaderboardQuery q)
         if (!std::isfinite(r.mean)) continue;
         ParetoPoint p;
         const auto rec = store.candidate(r.candidate);
-        if (rec && rec->cost) {
-            p.cost = *rec->cost;
-        } else {
-            const ParseResult parsed = parse(r.expr);
-            p.cost = parsed.ok() ? cost::expr_cost(parsed.expr(), table) : NAN;
-        }
+        // Every point priced by the same model and table (this machine's calibration, else the built-in
+        // one); the cost stored with a candidate when it was recorded only where the text no longer parses.
+        const ParseResult parsed = parse(r.expr);
+        p.cost = parsed.ok() ? cost::expr_cost(parsed.expr(), table) : rec && rec->cost ? *rec->cost : NAN;
         if (rec)
             for (const auto& [name, fp] : named_fingerprints())
                 if (rec->valid && rec->fingerprint == fp) p.label = name;
