@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The cost side of a search's results (issue 11): the score/cost Pareto front of the exhaustive
+# paper-core1 table on the screen fmnist-cnn14 (3 seeds per candidate, scripts/strategy_table.sh), with
+# the judge's scores where the rediscovery run trained them, and the hardened twins of the table's best
+# functions and of Swish, each trained on the screen with the same 3 seeds, with its error and cost.
+# Works on a copy of the table (the twins are not candidates of the space and must not enter the
+# strategy benchmark's table).
+# Usage: bash scripts/pareto_twins.sh [--top 5] [--threads 2]
+# Output: scripts/results/pareto-twins.{db,md,svg}
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=5 threads=2
+while (($#)); do
+  case "$1" in
+    --top) top=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    *) echo "pareto_twins: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+bin=${ACTSEARCH:-build/actsearch}
+table=scripts/results/paper-core1-fmnist-cnn14-3seeds.db
+db=scripts/results/pareto-twins.db
+md=scripts/results/pareto-twins.md
+[ -e "$table" ] || { echo "pareto_twins: run scripts/strategy_table.sh first ($table is missing)" >&2; exit 1; }
+[ -e "$db" ] || sqlite3 "$table" ".backup '$db'"
+
+# The best `top` of the screen by their mean over the 3 seeds, and Swish.
+mapfile -t origins < <("$bin" leaderboard --db "$db" --task fmnist-cnn14 --min-seeds 3 --top "$top" --format csv |
+                        python3 -c 'import csv, sys; [print(r["expression"]) for r in csv.DictReader(sys.stdin)]')
+origins+=('x*sigmoid(x)')
+{
+  echo "# Pareto front and hardened twins"
+  echo
+  echo "\`bash scripts/pareto_twins.sh --top $top\` ($(date -u +%F), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores). Costs: the built-in table, relative to relu = 1."
+  echo
+  echo "## The front on the screen fmnist-cnn14 (mean over 3 seeds)"
+  echo
+  echo '```'
+  "$bin" leaderboard --pareto --db "$db" --task fmnist-cnn14
+  echo '```'
+  echo
+  echo "## The front on the judge fmnist-cnn (the candidates the rediscovery ladder promoted)"
+  echo
+  echo '```'
+  "$bin" leaderboard --pareto --db "$db" --task fmnist-cnn
+  echo '```'
+  echo
+  echo "## Hardened twins (each trained on fmnist-cnn14 with seeds 0-2)"
+  echo
+  echo "| origin | origin score | origin cost | twin | method | max error | twin score | twin cost |"
+  echo "|---|---|---:|---|---|---:|---|---:|"
+} > "$md"
+score() {   # mean +- sample std over seeds 0-2 (a diverged seed counts 0, as a search's reward does)
+  "$bin" eval "$1" --task fmnist-cnn14 --seeds 3 --threads "$threads" --db "$db" --format csv | python3 -c '
+import csv, statistics, sys
+rows = list(csv.DictReader(sys.stdin))
+v = [float(r["val_acc"]) if r["status"] == "ok" else 0.0 for r in rows]
+d = sum(r["status"] == "diverged" for r in rows)
+print(f"{statistics.mean(v):.4f} +- {statistics.stdev(v):.4f}" + (f" ({d} diverged)" if d else ""))'
+}
+for o in "${origins[@]}"; do
+  origin_score=$(score "$o")
+  "$bin" harden "$o" --db "$db" --format json > /tmp/pareto_twins.$$.json
+  python3 - "$o" "$origin_score" /tmp/pareto_twins.$$.json <<'PY' > /tmp/pareto_twins.$$.rows
+import json, sys
+origin, origin_score, path = sys.argv[1:4]
+h = json.load(open(path))
+# What search --harden-top trains: twins cheaper than the origin; the substitution, and the first fit
+# within 0.1 max error.
+fit = False
+for t in h["twins"]:
+    if not t["cost"] < h["cost"]:
+        continue
+    if t["method"].startswith("substitution") or (not fit and t["max_error"] <= 0.1):
+        fit = fit or not t["method"].startswith("substitution")
+        print(f'{h["cost"]:.2f}\t{t["expr"]}\t{t["method"]}\t{t["max_error"]:.3f}\t{t["cost"]:.2f}')
+PY
+  if [ ! -s /tmp/pareto_twins.$$.rows ]; then
+    echo "| \`$o\` | $origin_score | $(python3 -c 'import json,sys; print(f"{json.load(open(sys.argv[1]))["cost"]:.2f}")' /tmp/pareto_twins.$$.json) | (none cheaper) | | | | |" >> "$md"
+  fi
+  while IFS=$'\t' read -r ocost twin method err tcost; do
+    echo "| \`$o\` | $origin_score | $ocost | \`$twin\` | $method | $err | $(score "$twin") | $tcost |" >> "$md"
+  done < /tmp/pareto_twins.$$.rows
+done
+rm -f /tmp/pareto_twins.$$.*
+"$bin" plot --pareto --db "$db" --task fmnist-cnn14 -o scripts/results/pareto-twins.svg > /dev/null
+cat "$md"
