@@ -51,7 +51,7 @@ origins+=('x*sigmoid(x)')
   echo "|---|---|---:|---|---|---:|---|---:|"
 } > "$md"
 score() {   # mean +- sample std over seeds 0-2 (a diverged seed counts 0, as a search's reward does)
-  "$bin" eval "$1" --task fmnist-cnn14 --seeds 3 --threads "$threads" --db "$db" --format csv | python3 -c '
+  "$bin" eval --task fmnist-cnn14 --seeds 3 --threads "$threads" --db "$db" --format csv -- "$1" | python3 -c '
 import csv, statistics, sys
 rows = list(csv.DictReader(sys.stdin))
 v = [float(r["val_acc"]) if r["status"] == "ok" else 0.0 for r in rows]
@@ -60,7 +60,7 @@ print(f"{statistics.mean(v):.4f} +- {statistics.stdev(v):.4f}" + (f" ({d} diverg
 }
 for o in "${origins[@]}"; do
   origin_score=$(score "$o")
-  "$bin" harden "$o" --db "$db" --format json > /tmp/pareto_twins.$$.json
+  "$bin" harden --db "$db" --format json -- "$o" > /tmp/pareto_twins.$$.json
   python3 - "$o" "$origin_score" /tmp/pareto_twins.$$.json <<'PY' > /tmp/pareto_twins.$$.rows
 import json, sys
 origin, origin_score, path = sys.argv[1:4]
@@ -74,12 +74,19 @@ for t in h["twins"]:
     if t["method"].startswith("substitution") or (not fit and t["max_error"] <= 0.1):
         fit = fit or not t["method"].startswith("substitution")
         print(f'{h["cost"]:.2f}\t{t["expr"]}\t{t["method"]}\t{t["max_error"]:.3f}\t{t["cost"]:.2f}')
+if not any(t["cost"] < h["cost"] and (t["method"].startswith("substitution") or t["max_error"] <= 0.1)
+           for t in h["twins"]):
+    fits = [t for t in h["twins"] if t["cost"] < h["cost"]]
+    best = min(fits, key=lambda t: t["max_error"]) if fits else None
+    print(f'{h["cost"]:.2f}\t-\tnone: no substitution; the best cheaper fit, {best["method"]}, is {best["max_error"]:.3f} away'
+          if best else f'{h["cost"]:.2f}\t-\tnone: nothing cheaper')
 PY
-  if [ ! -s /tmp/pareto_twins.$$.rows ]; then
-    echo "| \`$o\` | $origin_score | $(python3 -c 'import json,sys; print(f"{json.load(open(sys.argv[1]))["cost"]:.2f}")' /tmp/pareto_twins.$$.json) | (none cheaper) | | | | |" >> "$md"
-  fi
   while IFS=$'\t' read -r ocost twin method err tcost; do
-    echo "| \`$o\` | $origin_score | $ocost | \`$twin\` | $method | $err | $(score "$twin") | $tcost |" >> "$md"
+    if [ "$twin" = "-" ]; then
+      echo "| \`$o\` | $origin_score | $ocost | - | $method | | | |" >> "$md"
+    else
+      echo "| \`$o\` | $origin_score | $ocost | \`$twin\` | $method | $err | $(score "$twin") | $tcost |" >> "$md"
+    fi
   done < /tmp/pareto_twins.$$.rows
 done
 rm -f /tmp/pareto_twins.$$.*
