@@ -129,6 +129,8 @@ public:
     // "..." and """...""" it becomes the escape \uXXXX, which toml++ decodes back to the same
     // character; in literal strings '...' and '''...''', which have no escapes, it is refused with a hint.
     // The scanner's idea of where strings are only decides how a code point is replaced, not whether.
+    // (A toml++ syntax error later on the same line as an escaped character reports a column 5 further
+    // on per escape; our own messages count the file's characters.)
     static bool toml_whitespace_ub(std::uint32_t cp) noexcept {
         return ((cp > 0xA0 && cp <= 0x499) || (cp >= 0x2C5E && cp <= 0x3057 && cp != 0x3000) ||
                 (cp >= 0xFB26 && cp < 0xFEFF));
