@@ -27,8 +27,10 @@ echo "== scale test $(date -u +%FT%TZ) on $(grep -m1 'model name' /proc/cpuinfo 
 # Runs interleaved by seed, so that a run cut short leaves every strategy with the same number of runs.
 for ((seed = 1; seed <= runs; seed++)); do
   for s in $strategies; do
+    # A failed run is reported and the others go on.
     /usr/bin/time -f "$s seed $seed: %e s wall, %U s user" \
       "$bin" search --space paper-core2 --strategy "$s" --task fmnist-cnn14 --seeds 1 --promote 0 --seed "$seed" \
-        --budget "$budget" --threads "$threads" --quiet --db "$out/$s-$seed.db" 2>&1 | tail -n 3 | tee -a "$log"
+        --budget "$budget" --threads "$threads" --quiet --db "$out/$s-$seed.db" 2>&1 | tail -n 3 | tee -a "$log" ||
+      echo "FAILED: $s seed $seed" | tee -a "$log"
   done
 done

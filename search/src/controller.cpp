@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
+#include <vector>
 
 #include <Eigen/Core>
 #include <fmt/format.h>
@@ -137,13 +139,20 @@ Controller::Sample Controller::sample(std::span<const double> uniforms, double i
     for (std::size_t t = 0; t < tokens(); ++t) {
         forward_step(t, input_row(t, t ? s.choice[t - 1] : 0), t ? &previous : nullptr, current);
         // log_probs differ from the logits by a constant, so they can stand in for them here.
-        Vector scaled = inverse_temperature * current.log_probs;
-        Vector probs = exp(scaled.array() - scaled.maxCoeff());
-        if (allowed) {
-            for (std::uint32_t k = 0; k < arities_[t]; ++k)
-                if (!allowed(t, std::span<const std::uint32_t>(s.choice.data(), t), k)) probs[k] = 0.0;
-            if (!(probs.sum() > 0.0)) throw std::logic_error("controller: every value of a step is masked");
+        const Vector scaled = inverse_temperature * current.log_probs;
+        // Shifted by the largest *allowed* value: when a masked value dominates by more than exp's range
+        // (a peaked policy whose favourite subtree is used up, seen on paper-core2), the allowed values
+        // keep their relative probabilities instead of all underflowing to 0.
+        std::vector<bool> ok(arities_[t], true);
+        double top = -std::numeric_limits<double>::infinity();
+        for (std::uint32_t k = 0; k < arities_[t]; ++k) {
+            if (allowed) ok[k] = allowed(t, std::span<const std::uint32_t>(s.choice.data(), t), k);
+            if (ok[k]) top = std::max(top, scaled[k]);
         }
+        if (!(top > -std::numeric_limits<double>::infinity()))
+            throw std::logic_error("controller: every value of a step is masked");
+        Vector probs(arities_[t]);
+        for (std::uint32_t k = 0; k < arities_[t]; ++k) probs[k] = ok[k] ? std::exp(scaled[k] - top) : 0.0;
         probs /= probs.sum();
         // Inverse CDF; rounding can leave the total a hair below u, then take the last possible value.
         std::uint32_t token = arities_[t] - 1;

@@ -2,7 +2,10 @@
 // central finite differences for every kind of parameter.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <span>
+#include <stdexcept>
 #include <vector>
 
 #include "actsearch/numeric/rng.hpp"
@@ -62,6 +65,35 @@ TEST(Controller, ZeroInverseTemperatureSamplesUniformly) {
     std::vector<double> u(kShape.tokens(), 0.5);
     EXPECT_EQ(controller.sample(u, 0.0).choice[4], 2u);
     EXPECT_EQ(controller.sample(u, 0.0).choice[2], 2u);  // arity 4: [0.5, 0.75)
+}
+
+// Sampling without replacement on a peaked policy (paper-core2, after a few hundred updates): when the
+// favourite value is masked and every other value's weight underflows next to it, the others are still
+// sampled, by their own probabilities.
+TEST(Controller, MaskingTheFavouriteOfAPeakedPolicyLeavesTheNextBest) {
+    const ChoiceShape shape({5});
+    Controller controller(shape, 8, 12);
+    randomize(controller, 13, 2.0);
+    std::vector<double> lp(5);
+    std::vector<std::uint32_t> order(5);
+    for (std::uint32_t v = 0; v < 5; ++v) {
+        lp[v] = controller.log_prob({v});
+        order[v] = v;
+    }
+    std::sort(order.begin(), order.end(), [&](auto a, auto b) { return lp[a] > lp[b]; });
+    // At inverse temperature 1e5 a gap of 0.01 in log-probability is a factor exp(-1000): 0 in double.
+    ASSERT_GT(lp[order[0]] - lp[order[1]], 0.01);
+    ASSERT_GT(lp[order[1]] - lp[order[2]], 0.01);
+    const Controller::Mask not_favourite = [&](std::size_t, std::span<const std::uint32_t>, std::uint32_t v) {
+        return v != order[0];
+    };
+    for (double u : {0.25, 0.5, 0.75}) {
+        const auto s = controller.sample(std::vector<double>{u}, 1e5, not_favourite);
+        EXPECT_EQ(s.choice[0], order[1]) << u;
+        EXPECT_NEAR(s.log_prob, lp[order[1]], 1e-12);
+    }
+    const Controller::Mask none = [](std::size_t, std::span<const std::uint32_t>, std::uint32_t) { return false; };
+    EXPECT_THROW(controller.sample(std::vector<double>{0.5}, 1.0, none), std::logic_error);
 }
 
 TEST(Controller, SamplingFollowsThePolicy) {
