@@ -559,19 +559,24 @@ std::vector<std::string> mpirun(int np, const std::vector<std::string>& args) {
     return binary_argv(args, {"mpirun", "--oversubscribe", "--allow-run-as-root", "-np", std::to_string(np)});
 }
 
-TEST(Mpi, ThreeRanksGiveTheSameResultsAsOneProcess) {
+// Every learning strategy: rank 0 proposes and observes in the same order whatever the ranks return.
+class MpiStrategies : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(MpiStrategies, ThreeRanksGiveTheSameResultsAsOneProcess) {
     ScratchDir dir;
     const fs::path space = write_tiny_space(dir.path());
     const fs::path ref_db = dir.path() / "ref.db", mpi_db = dir.path() / "mpi.db";
-    auto ref = run_binary(search_args(space, ref_db, "evolution", 30), dir.path());
+    auto ref = run_binary(search_args(space, ref_db, GetParam(), 30), dir.path());
     ASSERT_EQ(ref.status, 0) << ref.err;
-    const auto argv = mpirun(3, search_args(space, mpi_db, "evolution", 30));
+    const auto argv = mpirun(3, search_args(space, mpi_db, GetParam(), 30));
     Child c(argv, dir.path(), {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OMPI_MCA_rmaps_base_oversubscribe=1"});
     auto r = c.wait(300s);
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_EQ(scores(mpi_db), scores(ref_db));
     EXPECT_FALSE(scores(mpi_db).empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Mpi, MpiStrategies, ::testing::Values("evolution", "rl", "surrogate"));
 
 TEST(Mpi, ALadderOverThreeRanksEqualsOneProcess) {
     ScratchDir dir;
