@@ -241,6 +241,7 @@ private:
     std::vector<std::size_t> rung_jobs_;
     std::vector<double> rung_seconds_;
     double start_ = 0;
+    double last_checkpoint_ = 0;   // now_seconds() of the last checkpoint
 };
 
 }  // namespace actsearch::driver
