@@ -62,7 +62,7 @@ std::vector<RungView> rungs_of_run(db::Store& store, std::int64_t run) {
         }
         if (auto twins = store.load_state(run, "twins"); twins && !out.empty())
             for (const auto& t : nlohmann::json::parse(*twins))
-                out.back().twins.emplace_back(t.at("twin").get<std::int64_t>(), t.at("origin").get<std::int64_t>());
+                out.back().twins.emplace(t.at("twin").get<std::int64_t>(), t.at("origin").get<std::int64_t>());
         return out;
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error("run " + std::to_string(run) + ": unreadable rung state: " + e.what());

@@ -62,7 +62,7 @@ std::optional<std::string> select_rung(db::Store& store, const LeaderboardOption
     q.fidelity = view.fidelity;
     q.members = view.members;
     q.run = view.run;
-    twins = twin_map(rungs[r]);
+    twins = rungs[r].twins;
     std::string title = rung_title(rungs, r, run, 0);
     if (!o.rung)
         title += rungs.size() > 1 ? fmt::format("; --rung 1..{} for the others, --all for every task", rungs.size())

@@ -124,11 +124,6 @@ void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::s
     fmt::print("{}", render_leaderboard(rows, OutputFormat::Table, twin_of));
 }
 
-TwinOf twin_map(const driver::RungView& rung) {
-    TwinOf out;
-    for (const auto& [twin, origin] : rung.twins) out.emplace(twin, origin);
-    return out;
-}
 
 db::LeaderboardQuery rung_query(const driver::RungView& rung, std::int64_t run, int top) {
     db::LeaderboardQuery q;

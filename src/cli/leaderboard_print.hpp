@@ -3,8 +3,6 @@
 // cannot tell from the best of their task and fidelity (leaderboard_stats.hpp).
 #pragma once
 
-#include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -19,16 +17,13 @@ namespace actsearch::cli {
 // rows as Store::leaderboard returns them, best first. `twin_of` (hardened twin -> its origin, as
 // RungView::twins) marks the twins: "(twin of ID)" after the expression in the table, a `twin_of`
 // column in CSV and JSON (only when there are twins).
-using TwinOf = std::map<std::int64_t, std::int64_t>;
+using TwinOf = decltype(driver::RungView::twins);
 std::string render_leaderboard(const std::vector<db::LeaderboardRow>& rows, OutputFormat format,
                                const TwinOf& twin_of = {});
 
 // The aligned table on stdout, under a title (the end of a search).
 void print_leaderboard(const std::vector<db::LeaderboardRow>& rows, const std::string& title,
                        const TwinOf& twin_of = {});
-
-// A rung's hardened twins, for render_leaderboard.
-TwinOf twin_map(const driver::RungView& rung);
 
 // The leaderboard of one rung of a stored search (0-based): the candidates that finished that rung,
 // over all their seeds on its task and fidelity. A run saved before rung members were kept: its own

@@ -75,7 +75,7 @@ void print_search_summary(db::Store& store, const SearchConfig& cfg, const drive
     const auto rungs = driver::rungs_of_run(store, out.run);
     for (std::size_t r = 0; r < rungs.size(); ++r)
         print_leaderboard(store.leaderboard(rung_query(rungs[r], out.run, cfg.top)), rung_title(rungs, r, out.run, cfg.top),
-                          twin_map(rungs[r]));
+                          rungs[r].twins);
     print_twins(store, spec, out);
 }
 

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
+#include <map>
 #include <vector>
 
 #include "actsearch/db/store.hpp"
@@ -20,8 +20,8 @@ struct RungView {
     double keep = 0;                    // 0 for the screen
     std::vector<std::int64_t> members;  // candidates that finished the rung, in the order they did
     // The last rung only (search --harden-top): the cheap twins of its best members that were evaluated
-    // there, as {twin, origin} (the twin's stored representative and the member it was derived from).
-    std::vector<std::pair<std::int64_t, std::int64_t>> twins;
+    // there, twin -> origin (the twin's stored representative -> the member it was derived from).
+    std::map<std::int64_t, std::int64_t> twins;
 };
 
 // The state a search saves when it hardens its best (search --harden-top), read by rungs_of_run.
