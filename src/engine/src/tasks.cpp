@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -10,6 +9,8 @@
 #include <tuple>
 
 #include <fmt/format.h>
+
+#include "actsearch/numeric/hash.hpp"
 
 namespace actsearch::engine {
 namespace {
@@ -109,32 +110,12 @@ TaskData load_task_data(const TaskDefinition& def, const std::string& dir) {
     return data;
 }
 
-// A 64-bit FNV-1a hash, fed 8 bytes at a time (the data digest reads megabytes).
-class Hash {
-public:
-    void bytes(const void* data, std::size_t n) {
-        const auto* p = static_cast<const unsigned char*>(data);
-        std::size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            std::uint64_t w;
-            std::memcpy(&w, p + i, 8);
-            h_ = (h_ ^ w) * kPrime;
-        }
-        for (; i < n; ++i) h_ = (h_ ^ p[i]) * kPrime;
-        h_ = (h_ ^ n) * kPrime;   // the length ends every field
-    }
-    void text(const std::string& s) { bytes(s.data(), s.size()); }
-    void data(const Dataset& d) {
-        bytes(d.pixels.data(), d.pixels.size());
-        bytes(d.values.data(), d.values.size() * sizeof(float));
-        bytes(d.labels.data(), d.labels.size() * sizeof(std::int32_t));
-    }
-    std::uint64_t value() const noexcept { return h_; }
-
-private:
-    static constexpr std::uint64_t kPrime = 0x100000001b3ull;
-    std::uint64_t h_ = 0xcbf29ce484222325ull;
-};
+// The digest of a data set's content, for a task file's identity.
+void digest(numeric::Fnv64& hash, const Dataset& d) {
+    hash.bytes(d.pixels.data(), d.pixels.size());
+    hash.bytes(d.values.data(), d.values.size() * sizeof(float));
+    hash.bytes(d.labels.data(), d.labels.size() * sizeof(std::int32_t));
+}
 
 // Where a task's relative data file names are found: --data-dir, else [data] dir (relative to the task
 // file's folder), else the task file's folder (none for a built-in task without dir).
@@ -265,12 +246,12 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
         // A task file's results are stored under name@hash: the hash covers what decides results apart
         // from the fidelity key, the data's content included, so that two different files (or data) never
         // share results and a renamed or moved file keeps them.
-        Hash hash;
+        numeric::Fnv64 hash;
         hash.text(spec->canonical(false));
         try {
             const std::shared_ptr<const TaskData> data = task_data(*spec, task.data_dir);
-            hash.data(data->train);
-            hash.data(data->validation);
+            digest(hash, data->train);
+            digest(hash, data->validation);
         } catch (const DataError& e) {
             return TaskError{fmt::format("{}: {}", spec->path, e.what())};
         } catch (const std::bad_alloc&) {
