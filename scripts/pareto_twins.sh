@@ -49,17 +49,11 @@ for o in "${origins[@]}"; do
 import json, sys
 origin, origin_score, path = sys.argv[1:4]
 h = json.load(open(path))
-# What search --harden-top trains: twins cheaper than the origin; the substitution, and the first fit
-# within 0.1 max error.
-fit = False
+# What search --harden-top trains (harden marks them).
 for t in h["twins"]:
-    if not t["cost"] < h["cost"]:
-        continue
-    if t["method"].startswith("substitution") or (not fit and t["max_error"] <= 0.1):
-        fit = fit or not t["method"].startswith("substitution")
+    if t["harden_top"]:
         print(f'{h["cost"]:.2f}\t{t["expr"]}\t{t["method"]}\t{t["max_error"]:.3f}\t{t["cost"]:.2f}')
-if not any(t["cost"] < h["cost"] and (t["method"].startswith("substitution") or t["max_error"] <= 0.1)
-           for t in h["twins"]):
+if not any(t["harden_top"] for t in h["twins"]):
     fits = [t for t in h["twins"] if t["cost"] < h["cost"]]
     best = min(fits, key=lambda t: t["max_error"]) if fits else None
     print(f'{h["cost"]:.2f}\t-\tnone: no substitution; the best cheaper fit, {best["method"]}, is {best["max_error"]:.3f} away'

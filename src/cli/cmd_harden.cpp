@@ -2,6 +2,7 @@
 // their error against the origin and their cost, stored as candidates linked to the origin.
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actsearch/cost/harden.hpp"
+#include "actsearch/driver/search_loop.hpp"
 #include "actsearch/grammar/print.hpp"
 #include "candidate_info.hpp"
 #include "cli_util.hpp"
@@ -65,10 +67,13 @@ void run_harden(const HardenCliOptions& o) {
         nlohmann::json j{{"origin", to_infix(origin)}, {"cost", origin_cost}, {"cost_table", table.source},
                          {"twins", nlohmann::json::array()}};
         if (origin_id) j["id"] = *origin_id;
+        std::set<std::string> picked;   // what search --harden-top would train of these
+        for (const cost::Twin& t : driver::pick_twins(twins, origin_cost)) picked.insert(t.text);
         for (std::size_t i = 0; i < twins.size(); ++i) {
             const cost::Twin& t = twins[i];
             nlohmann::json tj{{"expr", t.text}, {"method", t.method}, {"max_error", t.max_error},
-                              {"weighted_error", t.weighted_error}, {"cost", t.cost}};
+                              {"weighted_error", t.weighted_error}, {"cost", t.cost},
+                              {"harden_top", picked.count(t.text) > 0}};
             if (!ids.empty()) tj["id"] = ids[i];
             j["twins"].push_back(tj);
         }

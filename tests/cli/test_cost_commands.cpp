@@ -77,6 +77,9 @@ TEST(CostCommands, HardenStoresTwinsLinkedToTheOrigin) {
     const auto j = nlohmann::json::parse(res.out);
     ASSERT_EQ(j["twins"].size(), 2u);
     EXPECT_EQ(j["twins"][0]["expr"], "x*hard_sigmoid(x)");
+    // What search --harden-top would train: the cheaper substitution, not a 2-knot fit 1.18 away.
+    EXPECT_TRUE(j["twins"][0]["harden_top"].get<bool>());
+    EXPECT_FALSE(j["twins"][1]["harden_top"].get<bool>());
     db::Store store(db, true);
     for (const auto& t : j["twins"]) {
         const auto rec = store.candidate(t["id"].get<std::int64_t>());
