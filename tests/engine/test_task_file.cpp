@@ -154,6 +154,8 @@ TEST(TaskFile, ErrorsArePositionedOneLiners) {
         // fuzz_task's finding: toml++ looked ahead from a number into what the scanner took for a string.
         {10, "seed = [0.'\"\xcf\x8a" "es =\xcf\x8a 5", "t.task:10:13: character U+03CA cannot be read"},
         {10, "seed = \"\\\xc3\xa9\"", "t.task:10:9: invalid escape sequence"},
+        // A quoted value holding a newline (found by fuzz_task) is echoed as an escape: still one line.
+        {3, "kind = \"\\nn\"", "t.task:3:8: 'kind' must be one of mlp, cnn, resnet, not '\\nn'"},
     };
     for (const Case& c : cases) {
         const std::string message = parse_error(replace_line(kBase, c.line, c.with));

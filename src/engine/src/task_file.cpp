@@ -35,9 +35,19 @@ class Parser {
 public:
     Parser(std::string path) : path_(std::move(path)) {}
 
+    // One line whatever the message quotes from the file: a control character in a value (a "\n"
+    // escape decodes to a newline) is written back as an escape.
     [[noreturn]] void fail(const toml::source_region& at, const std::string& message) const {
+        std::string text;
+        for (const char c : message) {
+            if (c == '\n') text += "\\n";
+            else if (c == '\r') text += "\\r";
+            else if (c == '\t') text += "\\t";
+            else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) text += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+            else text += c;
+        }
         throw Failure{fmt::format("{}:{}:{}: {}", path_, std::max(at.begin.line, toml::source_index{1}),
-                                  std::max(at.begin.column, toml::source_index{1}), message)};
+                                  std::max(at.begin.column, toml::source_index{1}), text)};
     }
     [[noreturn]] void fail(const toml::node& at, const std::string& message) const { fail(at.source(), message); }
 
