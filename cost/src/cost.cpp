@@ -10,6 +10,7 @@
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 
+#include "actsearch/grammar/export.hpp"
 #include "actsearch/grammar/ops.hpp"
 #include "actsearch/grammar/print.hpp"
 #include "actsearch/grammar/program.hpp"
@@ -79,6 +80,20 @@ struct Bench {
         } while (t - t0 < min_seconds);
         return (t - t0) / double(passes) / double(x.size());
     }
+
+    // CPU seconds per element of one pass of an exported primitive over x (and x2, a binary op's
+    // second operand).
+    double time(ExportedKernel k, const std::vector<float>& x2, float parameter) {
+        long passes = 0;
+        const double t0 = thread_seconds();
+        double t = t0;
+        do {
+            k(x.data(), x2.data(), y.data(), x.size(), parameter);
+            ++passes;
+            t = thread_seconds();
+        } while (t - t0 < min_seconds);
+        return (t - t0) / double(passes) / double(x.size());
+    }
 };
 
 double median(std::vector<double> v) {
@@ -89,10 +104,11 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
-double op_cost(const Direction& d, const Node& n) {
+double op_cost(const Direction& d, const Node& n, bool training) {
     if (n.arity == 0) return 0.0;
     if (n.op == Op::Pow) {
         const double p = n.value;
+        if (!training) return lookup(d, p == 2.0 ? "square" : "pow");
         if (p == std::nearbyint(p) && std::abs(p) <= 64.0) {
             const auto bits = static_cast<unsigned>(std::abs(p));
             // pow_block: one multiply pass per set bit and per squaring, a reciprocal when negative.
@@ -120,7 +136,7 @@ double expr_cost(const Expr& e, const CostTable& t, bool training) {
     }
     double sum = d.pass;
     for (std::size_t i = 0; i < c.nodes.size(); ++i)
-        if (training || reads_x[i]) sum += op_cost(d, c.nodes[i]);
+        if (training || reads_x[i]) sum += op_cost(d, c.nodes[i], training);
     return sum;
 }
 
@@ -165,12 +181,19 @@ CostTable calibrate(const CalibrationOptions& o, const std::function<void(int, i
     const std::size_t relu =
         static_cast<std::size_t>(std::find(ops.begin(), ops.end(), Op::Relu) - ops.begin());
 
+    // A binary op's second operand: another spread over [-4, 4], so that max(a, b) and a - b cannot fold.
+    std::vector<float> x2(n);
+    for (std::size_t i = 0; i < n; ++i) x2[i] = x[(i * 7919) % n];
+
     std::vector<std::vector<double>> fwd(programs.size()), bwd(programs.size());
     const int rounds = std::max(1, o.rounds);
     for (int r = 0; r < rounds; ++r) {
         // Interleaved: every primitive once per round, so slow phases of a shared machine hit all alike.
         for (std::size_t i = 0; i < programs.size(); ++i) {
-            fwd[i].push_back(bench.time(programs[i], false));
+            // Inference: the exported C++ (scalar code); slot 1 is relu.
+            const Op op = i == 1 ? Op::Relu : ops[i];
+            fwd[i].push_back(bench.time(exported_kernel(op), x2, op == Op::Pow ? float(kPowProbeExponent) : 0.0f));
+            // Training: the engine's evaluator.
             bwd[i].push_back(bench.time(programs[i], true));
         }
         if (progress) progress(r + 1, rounds);
@@ -180,6 +203,7 @@ CostTable calibrate(const CalibrationOptions& o, const std::function<void(int, i
     t.cpu = cpu_name();
     t.source = fmt::format("calibrated {:%Y-%m-%d}", fmt::gmtime(std::time(nullptr)));
     // Marginal seconds per element and application, then everything over the model's relu(x).
+    // Training: probes of kProbeDepth applications through Program (see probe()).
     auto fill = [&](Direction& d, const std::vector<std::vector<double>>& times) {
         std::vector<double> med;
         for (const auto& v : times) med.push_back(median(v));
@@ -196,7 +220,20 @@ CostTable calibrate(const CalibrationOptions& o, const std::function<void(int, i
         for (std::size_t i = 2; i < med.size(); ++i) d.ops[names[i]] = marginal[i] / unit;
         return unit;
     };
-    t.relu_ns = 1e9 * fill(t.forward, fwd);
+    // Inference: one application per element in the exported code's scalar loop; each primitive's
+    // marginal cost is its loop's time beyond the copy loop's (the pass).
+    auto fill_exported = [&](Direction& d, const std::vector<std::vector<double>>& times) {
+        std::vector<double> med;
+        for (const auto& v : times) med.push_back(median(v));
+        const double pass = med[0];
+        std::vector<double> marginal(med.size(), 0.0);
+        for (std::size_t i = 2; i < med.size(); ++i) marginal[i] = std::max(0.0, med[i] - pass);
+        const double unit = std::max(pass + marginal[relu], 1e-15);
+        d.pass = pass / unit;
+        for (std::size_t i = 2; i < med.size(); ++i) d.ops[names[i]] = marginal[i] / unit;
+        return unit;
+    };
+    t.relu_ns = 1e9 * fill_exported(t.forward, fwd);
     t.relu_training_ns = 1e9 * fill(t.backward, bwd);
     return t;
 }

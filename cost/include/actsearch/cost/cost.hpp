@@ -2,8 +2,12 @@
 //
 // The model is AutoML-Zero's: a sum over the program's operations. One pass over the tensor (read x,
 // write y) costs `pass`; every operation of the canonical expression adds its primitive's marginal cost
-// (its time beyond that pass). Both are measured by calibrate() through the compiled Program over a
-// large float array and divided by the time of relu(x) in the same run, so relu(x) = pass + relu = 1.
+// (its time beyond that pass). Both are measured by calibrate() over a large float array and divided by
+// the time of relu(x) in the same run, so relu(x) = pass + relu = 1: the inference table times the
+// primitives as the exported C++ computes them (scalar loops over the C library's functions, compiled
+// as g++ -O2 compiles an exported header: grammar's exported_kernel), the training table times them
+// through the engine's evaluator (Program's vectorised forward and backward), which is what a search
+// trains with.
 // Leaves (x, constants, betas) are free. The tables are keyed by primitive name (OpInfo::name), so a
 // table outlives changes to the Op enum; a primitive missing from a table costs the table's median.
 #pragma once
@@ -32,9 +36,11 @@ struct CostTable {
 // Measured on the development machine (2-core AMD EPYC Zen 5, shared) with `actsearch calibrate`.
 const CostTable& default_table();
 
-// The exponent of Op::Pow decides its cost: integer exponents are repeated multiplications (charged as
-// that many `square` passes), others call std::pow (charged as the table's "pow", measured at 2.5).
-double op_cost(const Direction& d, const Node& n);
+// The exponent of Op::Pow decides its cost. In training (the engine's evaluator) integer exponents are
+// repeated multiplications, charged as that many `square` passes. At inference the exported code calls
+// std::pow, which the compiler turns into a multiplication for the exponent 2 only (exactly; other
+// integers need -ffast-math): x^2 costs a `square`, every other exponent the table's "pow" (measured at 2.5).
+double op_cost(const Direction& d, const Node& n, bool training = false);
 
 // Cost of f (forward) or of its training step (backward) relative to relu; canonicalises e first. At
 // inference, operations that do not read x (beta*beta2, 1 - beta) are free: they are the same for every
@@ -48,8 +54,8 @@ struct CalibrationOptions {
     double min_seconds = 2e-3;                     // per timing: passes repeated until this much CPU time
 };
 
-// Times every primitive (forward, and forward+backward) through Program, interleaved over rounds,
-// in thread CPU time. `progress` (may be empty) is called with (done, total) after each round.
+// Times every primitive, at inference as exported C++ and in training through Program, interleaved
+// over rounds, in thread CPU time. `progress` (may be empty) is called with (done, total) after each round.
 CostTable calibrate(const CalibrationOptions& o, const std::function<void(int, int)>& progress = {});
 
 // "model name" of /proc/cpuinfo, or "unknown".

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,13 @@ std::string export_cpp(const std::vector<ExportItem>& items);
 std::string export_torch(const std::vector<ExportItem>& items);
 // The formula in LaTeX.
 std::string export_latex(const Expr& e);
+
+// One primitive of the exported C++ over arrays, compiled as g++ -O2 compiles an exported header (scalar
+// loops, the C library's elementary functions): y[i] = op(a[i], b[i]) for a binary op, op(a[i]) with
+// the literal `parameter` (pow's exponent) for a unary one, a[i] for a leaf. What cost::calibrate times
+// for the inference cost of an exported activation.
+using ExportedKernel = void (*)(const float* a, const float* b, float* y, std::size_t n, float parameter);
+ExportedKernel exported_kernel(Op op) noexcept;
 
 // True when s is a usable C++ identifier; make_identifier turns any text into one.
 bool is_identifier(const std::string& s);
