@@ -81,14 +81,14 @@ struct Bench {
         return (t - t0) / double(passes) / double(x.size());
     }
 
-    // CPU seconds per element of one pass of an exported primitive over x (and x2, a binary op's
-    // second operand).
-    double time(ExportedKernel k, const std::vector<float>& x2, float parameter) {
+    // CPU seconds per element of one pass of an exported primitive over `a` (and `b`, a binary op's
+    // second operand) into `out`, each x.size() floats.
+    double time(ExportedKernel k, const float* a, const float* b, float* out, float parameter) {
         long passes = 0;
         const double t0 = thread_seconds();
         double t = t0;
         do {
-            k(x.data(), x2.data(), y.data(), x.size(), parameter);
+            k(a, b, out, x.size(), parameter);
             ++passes;
             t = thread_seconds();
         } while (t - t0 < min_seconds);
@@ -181,9 +181,19 @@ CostTable calibrate(const CalibrationOptions& o, const std::function<void(int, i
     const std::size_t relu =
         static_cast<std::size_t>(std::find(ops.begin(), ops.end(), Op::Relu) - ops.begin());
 
-    // A binary op's second operand: another spread over [-4, 4], so that max(a, b) and a - b cannot fold.
-    std::vector<float> x2(n);
-    for (std::size_t i = 0; i < n; ++i) x2[i] = x[(i * 7919) % n];
+    // The exported kernels' operands: x, and for a binary op's second operand another spread over
+    // [-4, 4] (so that max(a, b) and a - b cannot fold), and the output, in one buffer at offsets 1 KiB
+    // apart modulo 4 KiB: a load whose address equals a recent store's modulo 4 KiB waits for it on
+    // x86 cores (4K aliasing), which made identical loops (a + b, a - b) differ by half a relu.
+    const std::size_t stride = (n + 1023) / 1024 * 1024 + 256;
+    std::vector<float> operands(3 * stride);
+    float* const xa = operands.data();
+    float* const xb = xa + stride;
+    float* const out = xb + stride;
+    for (std::size_t i = 0; i < n; ++i) {
+        xa[i] = x[i];
+        xb[i] = x[(i * 7919) % n];
+    }
 
     std::vector<std::vector<double>> fwd(programs.size()), bwd(programs.size());
     const int rounds = std::max(1, o.rounds);
@@ -192,7 +202,7 @@ CostTable calibrate(const CalibrationOptions& o, const std::function<void(int, i
         for (std::size_t i = 0; i < programs.size(); ++i) {
             // Inference: the exported C++ (scalar code); slot 1 is relu.
             const Op op = i == 1 ? Op::Relu : ops[i];
-            fwd[i].push_back(bench.time(exported_kernel(op), x2, op == Op::Pow ? float(kPowProbeExponent) : 0.0f));
+            fwd[i].push_back(bench.time(exported_kernel(op), xa, xb, out, op == Op::Pow ? float(kPowProbeExponent) : 0.0f));
             // Training: the engine's evaluator.
             bwd[i].push_back(bench.time(programs[i], true));
         }
