@@ -130,10 +130,12 @@ RungOptions parse_rung(const std::string& spec, const RungOptions& base) {
         else if (key == "val") r.task.fidelity.val = number(spec, key, value, 0, kMaxInt);
         else if (key == "schedule" && (value == "constant" || value == "cosine"))
             r.task.fidelity.schedule = value == "cosine" ? engine::Schedule::Cosine : engine::Schedule::Constant;
+        else if (key == "precision" && (value == "fp32" || value == "bf16"))
+            r.task.fidelity.precision = value == "bf16" ? engine::Precision::Bf16 : engine::Precision::Fp32;
         else
             throw UsageError(fmt::format("bad --rung '{}': unknown key or value '{}' (keys: seeds, keep, steps, "
                                          "width, depth, lr, batch, schedule=constant|cosine, warmup, wd, clip, "
-                                         "recal, downsample, val)", spec, kv));
+                                         "recal, downsample, val, precision=fp32|bf16)", spec, kv));
     }
     if (r.keep >= 1 && r.keep != std::floor(r.keep))
         throw UsageError(fmt::format("bad --rung '{}': keep is a fraction below 1 or a whole count", spec));

@@ -26,7 +26,7 @@ struct RungOptions {
 };
 
 // "TASK[:key=value,...]" with keys seeds, keep and the fidelity's steps, width, depth, lr, batch,
-// schedule, warmup, wd, clip, recal, downsample, val, e.g.
+// schedule, warmup, wd, clip, recal, downsample, val, precision, e.g.
 // "fmnist-cnn:seeds=3,keep=0.05" or "table:runs.db:keep=5". `base` supplies the fields not given
 // (the --steps/--lr/... overrides for the first rung). UsageError on anything else.
 RungOptions parse_rung(const std::string& spec, const RungOptions& base = {});

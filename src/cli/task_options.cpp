@@ -48,6 +48,12 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
                               what + "Recompute batch-norm statistics over this many training batches after training "
                                      "(0: none)"),
               0, limits::kRecal);
+    static const std::map<std::string, engine::Precision> kPrecisions{{"fp32", engine::Precision::Fp32},
+                                                                      {"bf16", engine::Precision::Bf16}};
+    cmd->add_option("--" + prefix + "precision", o.fidelity.precision,
+                    what + "Arithmetic of the convolutions: fp32, or bf16 operands with fp32 accumulation (needs a "
+                           "CPU with native bf16; part of the results' fidelity key)")
+        ->transform(CLI::CheckedTransformer(kPrecisions, CLI::ignore_case));
     cmd->add_option("--" + prefix + "data-dir", o.data_dir,
                     what + "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
                            "the folder of data_batch_*.bin; a task file: replaces its [data] dir)");

@@ -146,6 +146,7 @@ TEST(Cli, OptionLimitsFailAtOnceWithOneLine) {
         {{"eval", "x", "--task", "synthetic", "--seeds", "two"}, "--seeds must be an integer between 1 and 1000"},
         {{"eval", "x", "--task", "synthetic", "--downsample", "9"}, "--downsample must be between 1 and 8"},
         {{"eval", "x", "--task", "synthetic", "--wd", "-1"}, "--wd must be a number between 0 and 1"},
+        {{"eval", "x", "--task", "fmnist-mlp", "--precision", "bf16"}, "precision bf16 applies to the convolutions"},
         {{"search", "--budget", "99999999999999999999"}, "--budget must be between 0 and 1000000000"},
         {{"search", "--seeds", "0"}, "--seeds must be between 1 and 1000"},
         {{"search", "--round", "1000000000"}, "--round must be between 0 and 100000"},

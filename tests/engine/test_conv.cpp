@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <vector>
 
 #include "actsearch/engine/detail/conv.hpp"
 #include "actsearch/engine/detail/rng.hpp"
+#include "actsearch/engine/evaluate.hpp"
 #include "helpers.hpp"
 
 namespace actsearch::engine::conv {
@@ -221,6 +224,62 @@ TEST(ConvKernels, SameBitsWhateverTheCallersThreadsAndAlignment) {
     expect_same(in_region[0], "in a parallel region, thread 0");
     expect_same(in_region[1], "in a parallel region, thread 1");
     omp_set_num_threads(saved);
+}
+
+// bf16 round-to-nearest-even of a finite float: what oneDNN's reorder does to the convolutions' operands.
+float round_to_bf16(float v) {
+    std::uint32_t u = 0;
+    std::memcpy(&u, &v, sizeof u);
+    u += 0x7FFFu + ((u >> 16) & 1u);
+    u &= 0xFFFF0000u;
+    std::memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+std::vector<float> rounded_to_bf16(std::vector<float> v) {
+    for (float& x : v) x = round_to_bf16(x);
+    return v;
+}
+
+// A bf16 convolution multiplies bf16 operands exactly and accumulates in fp32: it is the fp32
+// convolution of the rounded operands, up to the order of the fp32 additions. Forward (y from x and W),
+// backward-data (dx from dy and W) and backward-weights (dW from x and dy), on both input layouts, and
+// the results differ from the unrounded fp32 ones (the bf16 path really ran).
+TEST_P(ConvTest, Bf16IsTheFp32ConvolutionOfOperandsRoundedToBf16) {
+    if (!bf16_native()) GTEST_SKIP() << "this CPU has no native bf16 (AVX512-BF16 or AMX)";
+    auto [cv, images, h, w] = GetParam();
+    Conv2d bf = cv;
+    bf.bf16 = true;
+    Rng rng(17);
+    const std::size_t plane = std::size_t(h) * w;
+    const std::size_t out_size = std::size_t(images) * cv.out_channels * cv.out_height(h) * cv.out_width(w);
+    const auto x = random_vector(std::size_t(images) * cv.in_channels * plane, rng);
+    const auto weight = random_vector(cv.weight_count(), rng);
+    const auto dy = random_vector(out_size, rng);
+    const auto xr = rounded_to_bf16(x), wr = rounded_to_bf16(weight), dyr = rounded_to_bf16(dy);
+    // fp32 sums in another order: dW sums images * output pixels terms (9,000 here), y and dx a few dozen.
+    const auto close = [](const std::vector<float>& got, const std::vector<float>& want, const char* what,
+                          double tol = 1e-5) {
+        ASSERT_EQ(got.size(), want.size());
+        for (std::size_t i = 0; i < got.size(); ++i)
+            ASSERT_NEAR(got[i], want[i], tol * (1.0 + std::abs(want[i]))) << what << "[" << i << "]";
+    };
+    bool differs = false;
+    for (const Layout layout : {Layout::nhwc, Layout::nchw}) {
+        std::vector<float> y(out_size), y_ref(out_size), y_fp32(out_size);
+        conv2d_forward(bf, x.data(), layout, images, h, w, weight.data(), y.data());
+        conv2d_forward(cv, xr.data(), layout, images, h, w, wr.data(), y_ref.data());
+        conv2d_forward(cv, x.data(), layout, images, h, w, weight.data(), y_fp32.data());
+        close(y, y_ref, "y");
+        differs = differs || y != y_fp32;
+
+        std::vector<float> dw(weight.size(), 0.5f), dw_ref(weight.size(), 0.5f), dx(x.size()), dx_ref(x.size());
+        conv2d_backward(bf, x.data(), layout, images, h, w, weight.data(), dy.data(), dw.data(), dx.data());
+        conv2d_backward(cv, xr.data(), layout, images, h, w, wr.data(), dyr.data(), dw_ref.data(), dx_ref.data());
+        close(dw, dw_ref, "dweight", 1e-4);
+        close(dx, dx_ref, "dx");
+    }
+    EXPECT_TRUE(differs) << "bf16 gave the fp32 results bit for bit: the operands were not rounded";
 }
 
 const ConvCase kSmallCases[] = {

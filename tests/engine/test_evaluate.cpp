@@ -194,6 +194,42 @@ TEST(Evaluate, ThreadCountDoesNotChangeTheBitsOfTheConvNetworks) {
     }
 }
 
+// Precision::Bf16: a key of its own (fp32 keys unchanged), refused for the MLP and on CPUs without
+// native bf16, and as deterministic as fp32 (threads, reruns) while giving other bits than fp32.
+TEST(Evaluate, Bf16ConvolutionsHaveTheirOwnKeyAndStayDeterministic) {
+    Fidelity bf16;
+    bf16.precision = Precision::Bf16;
+    const auto mlp = resolve_task("fmnist-mlp", bf16);
+    ASSERT_TRUE(std::holds_alternative<TaskError>(mlp));
+    EXPECT_NE(std::get<TaskError>(mlp).message.find("MLP"), std::string::npos) << std::get<TaskError>(mlp).message;
+    EXPECT_EQ(task("fmnist-cnn").fidelity.precision, Precision::Fp32);
+    if (!bf16_native()) {
+        const auto refused = resolve_task("fmnist-cnn", bf16);
+        ASSERT_TRUE(std::holds_alternative<TaskError>(refused));
+        GTEST_SKIP() << "this CPU has no native bf16: " << std::get<TaskError>(refused).message;
+    }
+    EXPECT_EQ(task("fmnist-cnn", bf16).fidelity.key(), task("fmnist-cnn").fidelity.key() + " precision=bf16");
+    if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
+        GTEST_SKIP() << "Fashion-MNIST not installed";
+    Fidelity f = bf16;
+    f.steps = 3;
+    f.batch = 16;
+    f.warmup = 0;
+    f.val = 256;
+    const Expr swish = parsed("x * sigmoid(beta * x)");
+    for (const char* name : {"fmnist-cnn", "resnet-mini"}) {
+        const TaskConfig t = task(name, f);
+        const EvalResult one = evaluate(swish, t, 5, 1);
+        ASSERT_EQ(one.status, EvalStatus::Ok) << one.message;
+        expect_same_bits(evaluate(swish, t, 5, 1), one, std::string(name) + ": rerun");
+        expect_same_bits(evaluate(swish, t, 5, 2), one, std::string(name) + ": 2 threads");
+        Fidelity g = f;
+        g.precision = Precision::Fp32;
+        const EvalResult fp32 = evaluate(swish, task(name, g), 5, 1);
+        EXPECT_NE(fp32.train_loss, one.train_loss) << name << ": bf16 trained exactly as fp32";
+    }
+}
+
 TEST(Evaluate, InvalidCandidateIsRejectedWithoutTraining) {
     const EvalResult r = evaluate(parsed("log(x)"), task("fmnist-mlp"), 1);
     EXPECT_EQ(r.status, EvalStatus::Invalid);

@@ -38,7 +38,7 @@ public:
                 extent = Extent{extent.height / 2, extent.width / 2};
                 continue;
             }
-            units_.emplace_back(conv3x3(in, layer * cfg.width), extent, &activation, params_);
+            units_.emplace_back(conv3x3(in, layer * cfg.width, cfg.bf16), extent, &activation, params_);
             pool_after_.push_back(false);
             in = layer * cfg.width;
             extent = units_.back().output();
@@ -72,7 +72,7 @@ private:
                             fmt::join(cfg.cnn_layers, ","), least, least));
     }
 
-    static Conv2d conv3x3(int in, int out) { return Conv2d{in, out, 3, 1, 1}; }
+    static Conv2d conv3x3(int in, int out, bool bf16 = false) { return Conv2d{in, out, 3, 1, 1, bf16}; }
 
     static std::size_t parameter_count(const NetworkConfig& cfg, const Program& activation) {
         check(cfg);

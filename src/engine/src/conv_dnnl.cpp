@@ -18,13 +18,22 @@
 //     (scratchpad_mode::user): no state is shared between networks.
 //   * the primitive itself depends only on the shapes and on the CPU (the ISA oneDNN dispatches to):
 //     results are reproducible on a given machine, as the engine promises, not across CPUs.
+//
+// bf16 (Conv2d::bf16): the primitives take bf16 sources, weights and output gradients and write fp32
+// outputs, input gradients and weight gradients. The networks' fp32 buffers are reordered (rounded to
+// nearest even) into bf16 staging buffers by the same Arg mechanism that handles layouts; the master
+// weights and every other layer stay fp32.
 #include "actsearch/engine/detail/conv.hpp"
 
 #include <omp.h>
 
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "actsearch/engine/evaluate.hpp"
 
 namespace actsearch::engine::conv {
 namespace {
@@ -146,7 +155,8 @@ struct ConvKernels::Plan {
 
         fwd_pd = dnnl::convolution_forward::primitive_desc(
             dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                            src_md(conv), any_weights(conv), y_md, strides, padding_l, padding_r),
+                                            src_md(conv, operand(conv)), any_weights(conv, operand(conv)), y_md,
+                                            strides, padding_l, padding_r),
             user_scratchpad(), cpu_engine());
         fwd = dnnl::convolution_forward(fwd_pd);
         src = Arg(x_as_nhwc(conv), fwd_pd.src_desc());
@@ -155,28 +165,38 @@ struct ConvKernels::Plan {
         fwd_scratch = memory(fwd_pd.scratchpad_desc(), cpu_engine());
     }
 
+    // The type of the convolutions' operands (sources, weights, output gradients).
+    static dt operand(const Conv2d& conv) { return conv.bf16 ? dt::bf16 : dt::f32; }
     // The convolution's source is always NHWC; a 1-channel NCHW input already is NHWC.
-    memory::desc src_md(const Conv2d& conv) const {
-        return memory::desc(dims_of(images, conv.in_channels, height, width), dt::f32, tag::nhwc);
+    memory::desc src_md(const Conv2d& conv, dt type = dt::f32) const {
+        return memory::desc(dims_of(images, conv.in_channels, height, width), type, tag::nhwc);
     }
     memory::desc x_as_nhwc(const Conv2d& conv) const { return conv.in_channels == 1 ? src_md(conv) : x_md; }
-    memory::desc any_weights(const Conv2d& conv) const {
-        return memory::desc(dims_of(conv.out_channels, conv.in_channels, conv.kernel, conv.kernel), dt::f32, tag::any);
+    memory::desc any_weights(const Conv2d& conv, dt type) const {
+        return memory::desc(dims_of(conv.out_channels, conv.in_channels, conv.kernel, conv.kernel), type, tag::any);
+    }
+    memory::desc dy_md(const Conv2d& conv) const {
+        return memory::desc(y_md.dims(), operand(conv), tag::nhwc);
     }
 
     void prepare_backward(const Conv2d& conv) {
         if (backward_ready) return;
         const dnnl::convolution_backward_data::primitive_desc data_pd(
             dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, src_md(conv),
-                                                  any_weights(conv), y_md, strides, padding_l, padding_r),
+                                                  any_weights(conv, operand(conv)), dy_md(conv), strides, padding_l,
+                                                  padding_r),
             user_scratchpad(), cpu_engine(), fwd_pd);
         const dnnl::convolution_backward_weights::primitive_desc weights_pd(
-            dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src_md(conv),
-                                                     any_weights(conv), y_md, strides, padding_l, padding_r),
+            dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, src_md(conv, operand(conv)),
+                                                     any_weights(conv, dt::f32), dy_md(conv), strides, padding_l,
+                                                     padding_r),
             user_scratchpad(), cpu_engine(), fwd_pd);
         bwd_data = dnnl::convolution_backward_data(data_pd);
         bwd_weights = dnnl::convolution_backward_weights(weights_pd);
-        diff_dst = Arg(y_md, y_md);
+        // One (staged, for bf16) output gradient feeds both backward primitives.
+        if (data_pd.diff_dst_desc() != weights_pd.diff_dst_desc() || weights_pd.diff_dst_desc() != dy_md(conv))
+            throw std::logic_error("ConvKernels: the backward primitives disagree on the output gradient's layout");
+        diff_dst = Arg(y_md, dy_md(conv));
         data_weights = Arg(w_md, data_pd.weights_desc());
         diff_src = Arg(x_as_nhwc(conv), data_pd.diff_src_desc());
         weights_src = Arg(x_as_nhwc(conv), weights_pd.src_desc());
@@ -242,6 +262,36 @@ void ConvKernels::backward(const float* x, Layout layout, int images, int height
     p.stream.wait();
     for (std::size_t i = 0; i < p.weight_grad.size(); ++i) dweight[i] += p.weight_grad[i];
 }
+
+}  // namespace actsearch::engine::conv
+
+namespace actsearch::engine {
+
+bool bf16_native() {
+    static const bool native = [] {
+        try {
+            using dnnl::memory;
+            using dt = memory::data_type;
+            using tag = memory::format_tag;
+            const memory::desc src({1, 16, 8, 8}, dt::bf16, tag::nhwc), weights({16, 16, 3, 3}, dt::bf16, tag::any),
+                dst({1, 16, 8, 8}, dt::f32, tag::nhwc);
+            const dnnl::convolution_forward::primitive_desc pd(
+                dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                                src, weights, dst, {1, 1}, {1, 1}, {1, 1}),
+                conv::cpu_engine());
+            // oneDNN emulates bf16 on CPUs without it, under an implementation named for the older ISA.
+            const std::string impl = pd.impl_info_str();
+            return impl.find("avx512_core_bf16") != std::string::npos || impl.find("amx") != std::string::npos;
+        } catch (const dnnl::error&) {
+            return false;
+        }
+    }();
+    return native;
+}
+
+}  // namespace actsearch::engine
+
+namespace actsearch::engine::conv {
 
 void conv2d_forward(const Conv2d& conv, const float* x, Layout layout, int images, int height, int width,
                     const float* weight, float* y) {

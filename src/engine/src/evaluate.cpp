@@ -24,7 +24,7 @@ constexpr std::uint64_t kInitStream = 1, kBatchStream = 2, kRecalibrationStream 
 std::string check_fidelity(const Fidelity& f) {
     if (f.steps <= 0 || f.width <= 0 || f.depth <= 0 || f.batch <= 0 || !(f.lr > 0.0) || !std::isfinite(f.lr) ||
         f.schedule == Schedule::Default || f.warmup < 0 || f.wd < 0 || f.clip < 0 || f.recal < 0 ||
-        f.downsample < 1 || f.val < 0)
+        f.downsample < 1 || f.val < 0 || f.precision == Precision::Default)
         return fmt::format("fidelity not resolved ({}): use resolve_task", f.key());
     return {};
 }
@@ -70,6 +70,7 @@ EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_
     cfg.width = task.fidelity.width;
     cfg.depth = task.fidelity.depth;
     cfg.init_seed = derive_seed(seed, kInitStream);
+    cfg.bf16 = task.fidelity.precision == Precision::Bf16;
     const std::unique_ptr<Network> net = make_network(*spec, cfg, activation);
 
     TrainOptions options;

@@ -39,12 +39,13 @@ struct BackwardTemps {
 
 class BasicBlock {
 public:
-    BasicBlock(int in, int out, int stride, Extent input, const Program& activation, FlatParameters& params)
-        : first_(Conv2d{in, out, 3, stride, 1}, input, &activation, params),
-          second_(Conv2d{out, out, 3, 1, 1}, first_.output(), nullptr, params),
+    BasicBlock(int in, int out, int stride, Extent input, const Program& activation, FlatParameters& params,
+               bool bf16)
+        : first_(Conv2d{in, out, 3, stride, 1, bf16}, input, &activation, params),
+          second_(Conv2d{out, out, 3, 1, 1, bf16}, first_.output(), nullptr, params),
           output_act_(activation, out, params) {
         if (needs_projection(in, out, stride))
-            projection_.emplace(Conv2d{in, out, 1, stride, 0}, input, nullptr, params);
+            projection_.emplace(Conv2d{in, out, 1, stride, 0, bf16}, input, nullptr, params);
     }
 
     static bool needs_projection(int in, int out, int stride) { return stride != 1 || in != out; }
@@ -130,7 +131,7 @@ class ResNet final : public ConvNetwork {
 public:
     ResNet(const NetworkConfig& cfg, const Program& activation)
         : ConvNetwork(cfg, parameter_count(cfg, activation)),
-          stem_(Conv2d{cfg.input.channels, cfg.width, 3, 1, 1}, Extent{cfg.input.height, cfg.input.width},
+          stem_(Conv2d{cfg.input.channels, cfg.width, 3, 1, 1, cfg.bf16}, Extent{cfg.input.height, cfg.input.width},
                 &activation, params_) {
         blocks_.reserve(std::size_t(cfg.resnet_stages * cfg.depth));
         int in = cfg.width;
@@ -139,7 +140,7 @@ public:
             const int out = cfg.width << stage;
             for (int b = 0; b < cfg.depth; ++b) {
                 const int stride = stage > 0 && b == 0 ? 2 : 1;
-                blocks_.emplace_back(in, out, stride, extent, activation, params_);
+                blocks_.emplace_back(in, out, stride, extent, activation, params_, cfg.bf16);
                 in = out;
                 extent = blocks_.back().output();
             }

@@ -144,6 +144,7 @@ std::string Fidelity::key() const {
     if (recal > 0) k += fmt::format(" recal={}", recal);
     if (downsample > 1) k += fmt::format(" downsample={}", downsample);
     if (val > 0) k += fmt::format(" val={}", val);
+    if (precision == Precision::Bf16) k += " precision=bf16";
     return k;
 }
 
@@ -152,6 +153,15 @@ const char* to_string(Schedule s) noexcept {
         case Schedule::Default: return "default";
         case Schedule::Constant: return "constant";
         case Schedule::Cosine: return "cosine";
+    }
+    return "unknown";
+}
+
+const char* to_string(Precision p) noexcept {
+    switch (p) {
+        case Precision::Default: return "default";
+        case Precision::Fp32: return "fp32";
+        case Precision::Bf16: return "bf16";
     }
     return "unknown";
 }
@@ -229,6 +239,17 @@ std::variant<TaskConfig, TaskError> resolve_task(const std::string& name, const 
     task.fidelity.recal = overrides.recal >= 0 ? overrides.recal : d.recal;
     task.fidelity.downsample = overrides.downsample > 0 ? overrides.downsample : d.downsample;
     task.fidelity.val = overrides.val >= 0 ? overrides.val : d.val;
+    task.fidelity.precision = overrides.precision != Precision::Default ? overrides.precision
+                              : d.precision != Precision::Default      ? d.precision
+                                                                       : Precision::Fp32;
+    if (task.fidelity.precision == Precision::Bf16) {
+        if (spec->network == NetworkKind::Mlp)
+            return TaskError{fmt::format("precision bf16 applies to the convolutions, and {} is an MLP (fp32 only)",
+                                         spec->name)};
+        if (!bf16_native())
+            return TaskError{"precision bf16 needs a CPU that runs bf16 natively (AVX512-BF16 or AMX); this one "
+                             "would emulate it, slower than fp32"};
+    }
     if (spec->format == DataFormat::Spirals && task.fidelity.downsample != 1)
         return TaskError{fmt::format("the {} task's points cannot be downsampled", spec->name)};
     const int halvings = spec->network == NetworkKind::Cnn

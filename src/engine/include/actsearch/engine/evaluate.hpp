@@ -22,6 +22,15 @@ EvalStatus status_from_string(std::string_view s) noexcept;
 enum class Schedule { Default, Constant, Cosine };   // Default: the task's, until resolved
 const char* to_string(Schedule s) noexcept;
 
+// Arithmetic of the convolutions: fp32 throughout, or bf16 operands (activations, weights, output
+// gradients rounded to bf16 as the convolutions read them) with fp32 accumulation, outputs, master
+// weights and everything else (batch norm, the activation, the optimiser). bf16 needs a CPU that runs it
+// natively (AVX512-BF16 or AMX: bf16_native()); the MLP has no convolutions and trains in fp32 only.
+enum class Precision { Default, Fp32, Bf16 };   // Default: fp32, until resolved
+const char* to_string(Precision p) noexcept;
+// Whether oneDNN runs bf16 convolutions natively on this CPU (not emulated in fp32 instructions).
+bool bf16_native();
+
 // Everything about how a candidate is trained that is not the task's data: the network's size and
 // the training recipe. Fields left at their "unset" value (0, -1, Default) take the task's default in
 // resolve_task; a resolved Fidelity has every field set.
@@ -39,10 +48,11 @@ struct Fidelity {
                           // training, with the final weights (0: keep the running averages)
     int downsample = 0;   // images average-pooled by this factor before training (1: full size)
     int val = -1;         // validation images scored, the first `val` of the split (0: all of it)
+    Precision precision = Precision::Default;   // of the convolutions (see Precision)
     // Stable text, the database key, e.g. "steps=400 width=128 depth=3 lr=0.05 batch=128". The recipe
     // fields are appended only where they differ from the original recipe (constant lr, no warm-up,
     // no weight decay, no clipping, no recalibration, full-size images, the whole validation split),
-    // so results of that recipe keep their key:
+    // so results of that recipe keep their key (precision=bf16 is appended for bf16 only):
     // "steps=200 width=16 depth=2 lr=0.1 batch=128 schedule=cosine warmup=20 clip=5 recal=10".
     std::string key() const;
 };

@@ -57,6 +57,7 @@ struct NetworkConfig {
     // (after a convolution). The default is fmnist-cnn's network.
     std::vector<int> cnn_layers{1, 1, 0, 2, 2, 0};
     int resnet_stages = 3;   // ResNet stages, widths width * 2^stage
+    bool bf16 = false;       // convolutions on bf16 operands (Precision::Bf16); the MLP ignores it
 };
 
 // Layers initialised as PyTorch's defaults (kaiming-uniform(a=sqrt(5)) weights, uniform biases),

@@ -53,6 +53,9 @@ struct Conv2d {
     int kernel = 3;
     int stride = 1;
     int padding = 1;
+    // Operands in bf16, accumulation and outputs in fp32 (Precision::Bf16); the weights and the maps stay
+    // fp32 in the networks' buffers and are rounded as the convolution reads them.
+    bool bf16 = false;
 
     int out_height(int height) const noexcept { return (height + 2 * padding - kernel) / stride + 1; }
     int out_width(int width) const noexcept { return (width + 2 * padding - kernel) / stride + 1; }
