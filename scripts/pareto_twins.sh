@@ -89,7 +89,7 @@ rm -f /tmp/pareto_twins.$$.*
   echo "## Hardened twins of the table's best $top and of Swish (each trained on fmnist-cnn14 with seeds 0-2)"
   echo
   echo "What \`search --harden-top\` would train: twins cheaper than their origin, the substitution and the"
-  echo "first piecewise-linear fit within 0.1 max error on [-6, 6]."
+  echo "cheapest piecewise-linear fit within 0.1 max error on [-6, 6]."
   echo
   cat "$twins"
 } > "$md"

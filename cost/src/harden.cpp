@@ -31,13 +31,13 @@ std::vector<double> values(const Expr& e, const std::vector<double>& xs) {
     return {y.begin(), y.end()};
 }
 
-double round4(double v) { return std::stod(fmt::format("{:.4g}", v)); }
+// 4 significant digits; what is below 1e-9 in magnitude (a fit's rounding noise, e.g. 2e-16) is 0.
+double round4(double v) { return std::abs(v) < 1e-9 ? 0.0 : std::stod(fmt::format("{:.4g}", v)); }
 
 // ---- substitution -------------------------------------------------------------------------------
 
 Expr cst(double v) { return make_const(v); }
 Expr bin(Op op, Expr a, Expr b) { return make_binary(op, std::move(a), std::move(b)); }
-Expr hard_tanh(Expr a) { return bin(Op::Max, bin(Op::Min, std::move(a), cst(1)), cst(-1)); }
 
 // Rebuilds the subtree ending at `root`, substituting cheap forms; records what it replaced.
 Expr rebuild(const Expr& e, std::size_t root, std::vector<std::string>& applied) {
@@ -55,7 +55,7 @@ Expr rebuild(const Expr& e, std::size_t root, std::vector<std::string>& applied)
     switch (n.op) {
         case Op::Sigmoid: note("sigmoid -> hard_sigmoid"); return make_unary(Op::HardSigmoid, a);
         case Op::Swish: note("swish -> hard_swish"); return make_unary(Op::HardSwish, a);
-        case Op::Tanh: note("tanh -> max(min(a, 1), -1)"); return hard_tanh(a);
+        case Op::Tanh: note("tanh -> hard_tanh"); return make_unary(Op::HardTanh, a);
         case Op::Mish:   // hard-mish: a * clamp(a + 2, 0, 2) / 2
             note("mish -> hard-mish a*min(max(a + 2, 0), 2)/2");
             return bin(Op::Div, bin(Op::Mul, a, bin(Op::Min, bin(Op::Max, bin(Op::Add, a, cst(2)), cst(0)), cst(2))),
@@ -180,14 +180,30 @@ bool solve(std::vector<double> A, std::vector<double> r, std::size_t m, std::vec
     return true;
 }
 
-// Coefficients (a, b, c_1..c_K) of a + b*x + sum c_i relu(x - k_i) minimising max_i w_i |error_i| for
+// The piecewise-linear families a twin is fitted in: a + b*x + sum c_i*relu(x - k_i) (one knot a term),
+// or a + b*x + sum c_i*hard_tanh((x - m_i)/h_i) (two knots a term, m_i -+ h_i; hard_tanh costs less
+// than relu in the exported code). Knots are sorted; a clamp takes knots 2i and 2i+1.
+enum class Family { Relu, Clamp };
+
+double basis_term(Family fam, const std::vector<double>& knots, std::size_t term, double x) {
+    if (fam == Family::Relu) return std::max(0.0, x - knots[term]);
+    const double lo = knots[2 * term], hi = knots[2 * term + 1];
+    return std::clamp((2 * x - lo - hi) / (hi - lo), -1.0, 1.0);
+}
+
+// Coefficients (a, b, c_1..c_T) of a + b*x + sum c_i term_i(x) minimising max_i w_i |error_i| for
 // fixed knots, by Lawson's iteratively reweighted least squares; returns the weighted max error.
-double fit_fixed_knots(const std::vector<double>& knots, const std::vector<double>& xs, const std::vector<double>& fx,
-                       const std::vector<double>& w, std::vector<double>& best) {
-    const std::size_t m = knots.size() + 2, n = xs.size();
-    auto basis = [&](std::size_t i, std::size_t j) {
-        return j == 0 ? 1.0 : j == 1 ? xs[i] : std::max(0.0, xs[i] - knots[j - 2]);
-    };
+double fit_fixed_knots(Family fam, const std::vector<double>& knots, const std::vector<double>& xs,
+                       const std::vector<double>& fx, const std::vector<double>& w, std::vector<double>& best) {
+    const std::size_t terms = fam == Family::Relu ? knots.size() : knots.size() / 2;
+    const std::size_t m = terms + 2, n = xs.size();
+    std::vector<double> B(n * m);   // the basis at every point
+    for (std::size_t i = 0; i < n; ++i) {
+        B[i * m] = 1.0;
+        B[i * m + 1] = xs[i];
+        for (std::size_t j = 0; j < terms; ++j) B[i * m + j + 2] = basis_term(fam, knots, j, xs[i]);
+    }
+    auto basis = [&](std::size_t i, std::size_t j) { return B[i * m + j]; };
     std::vector<double> u(n, 1.0 / double(n)), z;
     double best_err = HUGE_VAL;
     for (int it = 0; it < 30; ++it) {
@@ -220,9 +236,75 @@ double fit_fixed_knots(const std::vector<double>& knots, const std::vector<doubl
     return best_err;
 }
 
-}  // namespace
+// Fits the origin in `fam` with `K` terms (see Family), the knots by Nelder-Mead.
+// Free knots of a family's fit to (xs, fx) under weights w, by Nelder-Mead from several starting points.
+class KnotSearch {
+public:
+    KnotSearch(Family fam, std::vector<double> xs, std::vector<double> fx, std::vector<double> w)
+        : fam_(fam), xs_(std::move(xs)), fx_(std::move(fx)), w_(std::move(w)) {}
 
-Expr fit_piecewise_linear(const Expr& origin, int K) {
+    // Relu family: the knots, sorted. Clamp family: pairs (lo, hi) of each term, each pair sorted on its
+    // own (terms may overlap or nest, as an S-curve inside a wider one).
+    std::vector<double> knots_of(std::vector<double> p) const {
+        for (double& k : p) k = std::clamp(k, kHardenLo + 0.05, kHardenHi - 0.05);
+        if (fam_ == Family::Relu) {
+            std::sort(p.begin(), p.end());
+            for (std::size_t i = 1; i < p.size(); ++i) p[i] = std::max(p[i], p[i - 1] + 1e-2);
+        } else {
+            for (std::size_t i = 0; i + 1 < p.size(); i += 2) {
+                if (p[i] > p[i + 1]) std::swap(p[i], p[i + 1]);
+                p[i + 1] = std::max(p[i + 1], p[i] + 1e-2);
+            }
+        }
+        return p;
+    }
+
+    // The weighted max error of the best fit with these knots; its coefficients in `coef`.
+    double error(const std::vector<double>& knots, std::vector<double>& coef) const {
+        return fit_fixed_knots(fam_, knots, xs_, fx_, w_, coef);
+    }
+
+    // The knots of a fit with K terms. Starting points: knots spread evenly; for the clamps also nested
+    // pairs (-+1, -+2, ...), overlapping ones (centres spread over [-2, 2], half-width 1.5) and the
+    // K - 1 fit with a narrow pair added at 0 (so K terms fit about as well as K - 1 at least).
+    std::vector<double> search(int K) const {
+        const std::size_t nk = static_cast<std::size_t>(fam_ == Family::Relu ? K : 2 * K);
+        std::vector<std::vector<double>> starts(1, std::vector<double>(nk));
+        for (std::size_t i = 0; i < nk; ++i) starts[0][i] = nk == 1 ? 0.0 : -3.0 + 6.0 * double(i) / double(nk - 1);
+        if (fam_ == Family::Clamp) {
+            std::vector<double> nested(nk), overlapping(nk);
+            for (std::size_t i = 0; i < nk; i += 2) nested[i] = -double(i / 2 + 1), nested[i + 1] = double(i / 2 + 1);
+            const std::size_t terms = nk / 2;
+            for (std::size_t i = 0; i < terms; ++i) {
+                const double centre = terms == 1 ? 0.0 : -2.0 + 4.0 * double(i) / double(terms - 1);
+                overlapping[2 * i] = centre - 1.5, overlapping[2 * i + 1] = centre + 1.5;
+            }
+            starts.push_back(nested);
+            starts.push_back(overlapping);
+            if (K > 1) {
+                std::vector<double> warm = search(K - 1);
+                warm.push_back(-0.25);
+                warm.push_back(0.25);
+                starts.push_back(warm);
+            }
+        }
+        std::vector<double> coef, best_p;
+        double best = HUGE_VAL;
+        auto objective = [&](const std::vector<double>& p) { return error(knots_of(p), coef); };
+        for (const auto& p0 : starts) {
+            std::vector<double> p = nelder_mead(objective, p0, std::vector<double>(nk, 0.6), 60 * int(nk), 2);
+            if (const double err = objective(p); err < best) best = err, best_p = std::move(p);
+        }
+        return knots_of(best_p);
+    }
+
+private:
+    Family fam_;
+    std::vector<double> xs_, fx_, w_;
+};
+
+// Fits the origin in `fam` with `K` terms (see Family).
+Expr fit(Family fam, const Expr& origin, int K) {
     K = std::clamp(K, 1, 16);
     const std::vector<double> xs = grid(241);
     std::vector<double> fx = values(origin, xs);
@@ -230,28 +312,33 @@ Expr fit_piecewise_linear(const Expr& origin, int K) {
         if (!std::isfinite(v)) v = 0;   // a non-finite origin cannot be fitted there; its error shows later
     std::vector<double> w(xs.size());
     for (std::size_t i = 0; i < xs.size(); ++i) w[i] = 0.1 + 0.9 * std::exp(-0.5 * xs[i] * xs[i]);
-    auto knots_of = [&](std::vector<double> p) {
-        for (double& k : p) k = std::clamp(k, kHardenLo + 0.05, kHardenHi - 0.05);
-        std::sort(p.begin(), p.end());
-        for (std::size_t i = 1; i < p.size(); ++i) p[i] = std::max(p[i], p[i - 1] + 1e-2);
-        return p;
-    };
+    const KnotSearch ks(fam, xs, std::move(fx), std::move(w));
+    const std::vector<double> knots = ks.search(K);
     std::vector<double> coef;
-    auto objective = [&](const std::vector<double>& p) { return fit_fixed_knots(knots_of(p), xs, fx, w, coef); };
-    std::vector<double> p0(static_cast<std::size_t>(K)), step(p0.size(), 0.6);
-    for (int i = 0; i < K; ++i) p0[std::size_t(i)] = K == 1 ? 0.0 : -3.0 + 6.0 * i / double(K - 1);
-    const std::vector<double> knots = knots_of(nelder_mead(objective, p0, step, 60 * K, 2));
-    fit_fixed_knots(knots, xs, fx, w, coef);
+    ks.error(knots, coef);
 
     Expr e = make_const(round4(coef[0]));
     if (const double b = round4(coef[1]); b != 0) e = bin(Op::Add, e, bin(Op::Mul, cst(b), make_leaf_x()));
-    for (std::size_t i = 0; i < knots.size(); ++i) {
+    for (std::size_t i = 0; i + 2 < coef.size(); ++i) {
         const double c = round4(coef[i + 2]);
         if (std::abs(c) < 1e-6) continue;
-        e = bin(Op::Add, e, bin(Op::Mul, cst(c), make_unary(Op::Relu, bin(Op::Sub, make_leaf_x(), cst(round4(knots[i]))))));
+        Expr term;
+        if (fam == Family::Relu) {
+            term = make_unary(Op::Relu, bin(Op::Sub, make_leaf_x(), cst(round4(knots[i]))));
+        } else {   // hard_tanh(s*x - t) with s = 2/(hi - lo), t = (hi + lo)/(hi - lo)
+            const double lo = knots[2 * i], hi = knots[2 * i + 1];
+            term = make_unary(Op::HardTanh, bin(Op::Sub, bin(Op::Mul, cst(round4(2 / (hi - lo))), make_leaf_x()),
+                                                cst(round4((hi + lo) / (hi - lo)))));
+        }
+        e = bin(Op::Add, e, bin(Op::Mul, cst(c), std::move(term)));
     }
     return canonicalize(e);
 }
+
+}  // namespace
+
+Expr fit_piecewise_linear(const Expr& origin, int K) { return fit(Family::Relu, origin, K); }
+Expr fit_clamps(const Expr& origin, int K) { return fit(Family::Clamp, origin, K); }
 
 std::vector<Twin> harden(const Expr& origin, const HardenOptions& o, const CostTable& t) {
     std::vector<Twin> out;
@@ -275,6 +362,8 @@ std::vector<Twin> harden(const Expr& origin, const HardenOptions& o, const CostT
         add(std::move(s), "substitution: " + applied);
     }
     for (int k : o.knots) add(fit_piecewise_linear(origin, k), fmt::format("piecewise-linear, {} knots", k));
+    for (int k : o.clamps)
+        add(fit_clamps(origin, k), fmt::format("piecewise-linear, {} hard_tanh", k));
     return out;
 }
 

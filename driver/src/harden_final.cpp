@@ -14,37 +14,47 @@ namespace actsearch::driver {
 
 std::vector<cost::Twin> pick_twins(const std::vector<cost::Twin>& twins, double origin_cost) {
     std::vector<cost::Twin> out;
-    bool fit = false;
+    const cost::Twin* fit = nullptr;   // the cheapest fit within kTwinMaxError (the first of equal costs)
     for (const cost::Twin& t : twins) {
         if (!(t.cost < origin_cost)) continue;   // a twin dearer than its origin is no twin
-        if (t.method.rfind("substitution", 0) == 0) {
-            out.push_back(t);
-        } else if (!fit && t.max_error <= kTwinMaxError) {   // harden() fits 2, 3, ... knots in order
-            out.push_back(t);
-            fit = true;
-        }
+        if (t.method.rfind("substitution", 0) == 0) out.push_back(t);
+        else if (t.max_error <= kTwinMaxError && (!fit || t.cost < fit->cost)) fit = &t;
     }
+    if (fit) out.push_back(*fit);
     return out;
 }
 
 namespace {
 
-// cost::harden's twins as pick_twins would choose among them, without fitting what it would not take
-// (each fit is a Nelder-Mead search, ~0.5 s): the substitution, then fits with 2, 3, ... knots until
-// one is within kTwinMaxError or one costs as much as the origin (more knots cost more).
+// cost::harden's twins, as many as pick_twins needs, without fitting what it could not take (each fit is
+// a Nelder-Mead search, ~0.5 s): the substitution; the hard_tanh fits with 1, 2, ... terms until one is
+// within kTwinMaxError; then the relu fits with 2, 3, ... knots until one is within kTwinMaxError or
+// costs as much as the origin or the accurate hard_tanh fit (more terms cost more).
 std::vector<cost::Twin> candidate_twins(const Expr& origin, double origin_cost, const cost::CostTable& table) {
     cost::HardenOptions substitution;
     substitution.knots.clear();
+    substitution.clamps.clear();
     std::vector<cost::Twin> out = cost::harden(origin, substitution, table);
-    for (int k : cost::HardenOptions{}.knots) {
-        cost::HardenOptions fit;
-        fit.knots = {k};
-        fit.substitution = false;
-        const std::vector<cost::Twin> one = cost::harden(origin, fit, table);
-        if (one.empty()) continue;   // the fit is the origin itself
-        out.push_back(one.front());
-        if (one.front().cost >= origin_cost || one.front().max_error <= kTwinMaxError) break;
-    }
+    double bound = origin_cost;
+    auto fits = [&](const std::vector<int>& sizes, bool clamps) {
+        for (int k : sizes) {
+            cost::HardenOptions fit;
+            fit.knots.clear();
+            fit.clamps.clear();
+            (clamps ? fit.clamps : fit.knots) = {k};
+            fit.substitution = false;
+            const std::vector<cost::Twin> one = cost::harden(origin, fit, table);
+            if (one.empty()) continue;   // the fit is the origin itself
+            out.push_back(one.front());
+            if (one.front().cost >= bound) break;
+            if (one.front().max_error <= kTwinMaxError) {
+                bound = one.front().cost;
+                break;
+            }
+        }
+    };
+    fits(cost::HardenOptions{}.clamps, true);
+    fits(cost::HardenOptions{}.knots, false);
     return out;
 }
 

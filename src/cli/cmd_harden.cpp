@@ -25,6 +25,7 @@ struct HardenCliOptions {
     std::string expr;
     std::string notation = "infix";
     std::vector<int> knots;
+    std::vector<int> clamps;
     std::string format = "table";
     std::string db = kDefaultDb;
     bool store = true;
@@ -50,7 +51,10 @@ void run_harden(const HardenCliOptions& o) {
     const cost::CostTable table = cost_table_for(store.get());
 
     cost::HardenOptions ho;
-    if (!o.knots.empty()) ho.knots = o.knots;
+    if (!o.knots.empty() || !o.clamps.empty()) {   // a selection: the family not named gets no fit
+        ho.knots = o.knots;
+        ho.clamps = o.clamps;
+    }
     const std::vector<cost::Twin> twins = cost::harden(origin, ho, table);
     const double origin_cost = cost::expr_cost(origin, table);
 
@@ -107,8 +111,13 @@ void add_harden_command(CLI::App& app) {
     cmd->add_option("expr", opts->expr, "Expression, e.g. 'x*sigmoid(x)'")->required();
     cmd->add_option("--notation", opts->notation, "infix (default) or aquasurf")->capture_default_str();
     cmd->add_option("--segments,--knots", opts->knots,
-                    "Free knots K of the piecewise-linear fits (K + 1 linear pieces; default 2..8; repeatable)")
+                    "Free knots K of the piecewise-linear fits a + b*x + sum c*relu(x - k) (K + 1 linear pieces; "
+                    "repeatable; default 2..8, and --clamps 1..4)")
         ->check(CLI::Range(1, 16));
+    cmd->add_option("--clamps", opts->clamps,
+                    "Terms K of the fits a + b*x + sum c*hard_tanh(s*x - t) (2K knots, cheaper than relu's; "
+                    "repeatable; default 1..4, and --segments 2..8)")
+        ->check(CLI::Range(1, 8));
     cmd->add_option("--format", opts->format, "table or json")->capture_default_str();
     cmd->add_option("--db", opts->db, "Results database the twins are stored in")->capture_default_str();
     cmd->add_flag("!--no-store", opts->store, "Do not store the twins");

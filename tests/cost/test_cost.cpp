@@ -88,24 +88,54 @@ TEST(CostModel, CalibrationOnThisMachine) {
     EXPECT_TRUE(t.forward.ops.count("sigmoid") && t.backward.ops.count("max"));
 }
 
-// The issue asks for a twin of swish within 0.1 max error at <= 2x relu's cost. Under the calibrated
-// model of the exported code no single twin does both (see README): the substitution twin (hard-swish)
-// is cheap but 0.14 away; the fits within 0.1 need 5 knots, i.e. ~22 scalar operations.
-TEST(Harden, SwishHasACheapTwinAndAnAccurateOne) {
+// The issue's check: a twin of swish within 0.1 max error on [-6, 6] at <= 2x relu's cost. The
+// substitution twin (hard-swish) is cheap but 0.14 away; the relu-form fits within 0.1 need 5 knots
+// (5 relus, ~3x relu); the hard_tanh form reaches it with fewer, cheaper terms.
+TEST(Harden, SwishHasATwinWithinATenthAtTwiceRelusCost) {
     const Expr swish = P("x*sigmoid(x)");
-    const auto twins = harden(swish, HardenOptions{{5}, true});
-    ASSERT_EQ(twins.size(), 2u);
+    const auto twins = harden(swish);
+    ASSERT_GE(twins.size(), 3u);
     const double relu = expr_cost(P("relu(x)"));
     EXPECT_NE(twins[0].method.find("sigmoid -> hard_sigmoid"), std::string::npos);
     EXPECT_NEAR(twins[0].max_error, 0.143, 0.01);   // x*hard_sigmoid(x) is 0.14 from swish at x = 3
     EXPECT_LE(twins[0].cost, 2.0 * relu);
     EXPECT_LT(twins[0].cost, expr_cost(swish));
-    EXPECT_LE(twins[1].max_error, 0.1) << twins[1].text;
-    EXPECT_LE(twins[1].weighted_error, 0.02) << twins[1].text;
+    const Twin* relu5 = nullptr;
+    for (const Twin& t : twins)
+        if (t.method == "piecewise-linear, 5 knots") relu5 = &t;
+    ASSERT_NE(relu5, nullptr);
+    EXPECT_LE(relu5->max_error, 0.1) << relu5->text;
+    EXPECT_LE(relu5->weighted_error, 0.02) << relu5->text;
+    const Twin* cheapest = nullptr;   // of the twins within 0.1
+    for (const Twin& t : twins)
+        if (t.max_error <= 0.1 && (!cheapest || t.cost < cheapest->cost)) cheapest = &t;
+    ASSERT_NE(cheapest, nullptr);
+    EXPECT_LE(cheapest->cost, 2.0 * relu) << cheapest->text;
+    EXPECT_NE(cheapest->method.find("hard_tanh"), std::string::npos) << cheapest->text;
+}
+
+// The hard_tanh form: 2K knots from K terms; more terms fit at least as well; each term is a hard_tanh.
+TEST(Harden, ClampFitsAreHardTanhSums) {
+    const Expr tanh = P("tanh(x)");
+    const Expr one = fit_clamps(tanh, 1), three = fit_clamps(tanh, 3);
+    EXPECT_EQ(to_infix(one).find("relu"), std::string::npos) << to_infix(one);
+    std::size_t terms = 0;
+    for (const Node& n : three.nodes) terms += n.op == Op::HardTanh;
+    EXPECT_GE(terms, 2u) << to_infix(three);
+    EXPECT_LE(terms, 3u) << to_infix(three);
+    // tanh is odd: its best 2-knot fit is symmetric, i.e. one clamp, so both families find the same error.
+    const auto [one_max, one_weighted] = twin_errors(tanh, one);
+    const auto relu2 = twin_errors(tanh, fit_piecewise_linear(tanh, 2));
+    EXPECT_NEAR(one_weighted, relu2.second, 2e-3) << to_infix(one);
+    EXPECT_NEAR(one_max, relu2.first, 0.02) << to_infix(one);
+    // Three terms (6 knots) fit far better, still at less than twice relu's cost.
+    EXPECT_LT(twin_errors(tanh, three).second, 0.5 * one_weighted) << to_infix(three);
+    EXPECT_LT(twin_errors(tanh, three).first, 0.1) << to_infix(three);
+    EXPECT_LT(expr_cost(three), 2.0 * expr_cost(P("relu(x)"))) << to_infix(three);
 }
 
 TEST(Harden, MishGetsHardMish) {
-    const auto twins = harden(P("mish(x)"), HardenOptions{{3}, true});
+    const auto twins = harden(P("mish(x)"), HardenOptions{{3}, true, {}});
     ASSERT_GE(twins.size(), 2u);
     EXPECT_NE(twins[0].method.find("hard-mish"), std::string::npos);
     // hard-mish = x*clamp(x + 2, 0, 2)/2: 0 below -2, x above 0; its distance to mish is 0.25 (mish(-2) = -0.25).
@@ -116,7 +146,7 @@ TEST(Harden, MishGetsHardMish) {
 }
 
 TEST(Harden, FitsImproveWithKnotsAndHandleBetas) {
-    const auto twins = harden(P("tanh(x)"), HardenOptions{{2, 4}, false});
+    const auto twins = harden(P("tanh(x)"), HardenOptions{{2, 4}, false, {}});
     ASSERT_EQ(twins.size(), 2u);
     EXPECT_LE(twins[1].weighted_error, twins[0].weighted_error + 1e-3);
     EXPECT_LT(twins[1].weighted_error, 0.05);   // tanh itself is up to 1 from 0
@@ -129,7 +159,7 @@ TEST(Harden, FitsImproveWithKnotsAndHandleBetas) {
 
 // Twins are fitted to and measured against the function training starts from: beta(0.25) at 0.25.
 TEST(Harden, TwinsUseTheBetasInitialValues) {
-    const auto twins = harden(P("x*sigmoid(beta(0.25)*x)"), HardenOptions{{5}, true});
+    const auto twins = harden(P("x*sigmoid(beta(0.25)*x)"), HardenOptions{{5}, true, {}});
     ASSERT_EQ(twins.size(), 2u);
     // The substitution keeps beta(0.25); its error, on the same grid in double precision:
     EXPECT_NE(twins[0].text.find("0.25"), std::string::npos) << twins[0].text;
@@ -155,7 +185,7 @@ TEST(Harden, TwinsUseTheBetasInitialValues) {
 TEST(Harden, TwinsParseBackAndExportMatchesTheEvaluator) {
     std::vector<ExportItem> items;
     for (const char* origin : {"x*sigmoid(beta*x)", "mish(x)", "gelu(x)", "softplus(x) - exp(-x*x)"})
-        for (const Twin& t : harden(P(origin), HardenOptions{{3}, true})) {
+        for (const Twin& t : harden(P(origin), HardenOptions{{3}, true, {}})) {
             auto r = parse(t.text);
             ASSERT_TRUE(r.ok()) << t.text;
             EXPECT_EQ(canonicalize(r.expr()), t.expr) << t.text;

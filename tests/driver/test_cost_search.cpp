@@ -16,6 +16,8 @@
 
 #include "actsearch/db/store.hpp"
 #include "actsearch/driver/search_loop.hpp"
+#include "actsearch/grammar/print.hpp"
+#include "actsearch/grammar/parse.hpp"
 #include "actsearch/grammar/space.hpp"
 #include "actsearch/search/strategy.hpp"
 #include "helpers.hpp"
@@ -262,7 +264,7 @@ TEST(CostSearch, TheStrategySeesMnasNetsRewardAndTheDatabaseTheScore) {
     EXPECT_TRUE(seen);
 }
 
-TEST(CostSearch, PickTwinsKeepsTheCheapSubstitutionAndTheSmallestCloseFit) {
+TEST(CostSearch, PickTwinsKeepsTheCheapSubstitutionAndTheCheapestCloseFit) {
     auto twin = [](const char* method, double err, double cost) {
         cost::Twin t;
         t.method = method;
@@ -274,15 +276,32 @@ TEST(CostSearch, PickTwinsKeepsTheCheapSubstitutionAndTheSmallestCloseFit) {
                                       twin("piecewise-linear, 2 knots", 0.3, 3.0),
                                       twin("piecewise-linear, 3 knots", 0.09, 3.5),
                                       twin("piecewise-linear, 4 knots", 0.05, 4.0),
-                                      twin("piecewise-linear, 5 knots", 0.01, 9.0)};
+                                      twin("piecewise-linear, 5 knots", 0.01, 9.0),
+                                      twin("piecewise-linear, 1 hard_tanh", 0.2, 1.2),
+                                      twin("piecewise-linear, 2 hard_tanh", 0.08, 3.4)};
     auto picked = pick_twins(all, 5.0);
     ASSERT_EQ(picked.size(), 2u);
     EXPECT_EQ(picked[0].method, all[0].method);
-    EXPECT_EQ(picked[1].method, all[2].method);   // the fewest knots within 0.1
-    picked = pick_twins(all, 3.2);                // the 2-knot fit is cheaper but 0.3 away: not a twin
+    EXPECT_EQ(picked[1].method, all[6].method);   // the cheapest within 0.1
+    picked = pick_twins(all, 3.45);               // the 2-hard_tanh fit is 3.4: the cheapest within 0.1
+    ASSERT_EQ(picked.size(), 2u);
+    EXPECT_EQ(picked[1].method, all[6].method);
+    picked = pick_twins(all, 3.2);                // the cheaper fits are 0.2 and 0.3 away: not twins
     ASSERT_EQ(picked.size(), 1u);
     EXPECT_EQ(picked[0].method, all[0].method);
     EXPECT_TRUE(pick_twins(all, 1.0).empty());    // nothing cheaper than the origin
+}
+
+// The check through what search --harden-top trains: swish's twins are hard-swish and a fit
+// within 0.1 max error on [-6, 6] at <= 2x relu's cost under the built-in table.
+TEST(CostSearch, SwishsPickedFitIsWithinATenthAtTwiceRelusCost) {
+    const Expr swish = canonicalize(parse("x*sigmoid(x)").expr());
+    const double swish_cost = cost::expr_cost(swish);
+    const auto picked = pick_twins(cost::harden(swish), swish_cost);
+    ASSERT_EQ(picked.size(), 2u);
+    EXPECT_NE(picked[0].method.find("hard_sigmoid"), std::string::npos);
+    EXPECT_LE(picked[1].max_error, kTwinMaxError) << picked[1].text;
+    EXPECT_LE(picked[1].cost, 2.0 * cost::expr_cost(canonicalize(parse("relu(x)").expr()))) << picked[1].text;
 }
 
 TEST(CostSearch, HardenTopEvaluatesTwinsOfTheBestOnTheLastRungAndResumes) {

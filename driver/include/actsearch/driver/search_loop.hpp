@@ -91,7 +91,8 @@ struct HardenedTwin {
 
 // The twins of `origin` (cost::harden's, in its order) worth training: only those cheaper than the
 // origin; of these, the substitution twin (whatever its error: it is what hard-swish is to swish), and
-// the piecewise-linear fit with the fewest knots whose max error is at most kTwinMaxError, if any.
+// the cheapest piecewise-linear fit whose max error is at most kTwinMaxError, if any (the first listed
+// of equal costs).
 inline constexpr double kTwinMaxError = 0.1;
 std::vector<cost::Twin> pick_twins(const std::vector<cost::Twin>& twins, double origin_cost);
 
