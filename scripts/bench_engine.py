@@ -97,10 +97,10 @@ def child_cpu_seconds(cmd):
     return out, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def actsearch_cpu(binary, expr, task, data_dir, overhead):
+def actsearch_cpu(binary, expr, task, data_dir, overhead, extra=()):
     """(per-seed CPU seconds of training + validation, the seed's JSON result)."""
     cmd = [binary, "eval", expr, "--task", task, "--seeds", "1", "--threads", "1", "--json", "--no-db",
-           "--steps", str(STEPS[task]), "--data-dir", data_dir] + SAME_RECIPE
+           "--steps", str(STEPS[task]), "--data-dir", data_dir] + SAME_RECIPE + list(extra)
     out, cpu = child_cpu_seconds(cmd)
     result = json.loads(out[out.index("{"):out.rindex("}") + 1])["seeds"][0]
     return cpu - overhead, result
@@ -226,6 +226,8 @@ def main():
     parser.add_argument("--layers-bin", default="build/tests/bench_layers", help="per-layer breakdown program")
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated subset of " + ",".join(TASKS))
     parser.add_argument("--quick", action="store_true", help="two candidates, no accuracy agreement")
+    parser.add_argument("--bf16", action="store_true",
+                        help="also time --bin with --precision bf16 on the convolutional task (needs native bf16)")
     parser.add_argument("--data-dir", default=FMNIST_DIR, help="Fashion-MNIST directory")
     parser.add_argument("--rounds", "--repeat", type=int, default=1,
                         help="interleaved rounds per candidate; medians are reported")
@@ -264,25 +266,32 @@ def main():
 
     for task in tasks:
         candidates = [c for c in CANDIDATES[task] if not args.quick or c in QUICK]
+        bf16 = args.bf16 and task != "fmnist-mlp"   # the MLP has no convolutions: fp32 only
         print(f"## {task}\n")
         before_cols = "before s | " if args.baseline_bin else ""
-        print(f"| candidate | {before_cols}after s | PyTorch s | {'speed-up | ' if args.baseline_bin else ''}"
-              f"PyTorch / after | after val_acc | PyTorch val_acc |")
-        print("|---|" + ("---:|" * (6 if args.baseline_bin else 4)) + "---:|")
-        ratios, speedups = [], []
+        bf16_cols = "bf16 s | " if bf16 else ""
+        print(f"| candidate | {before_cols}after s | {bf16_cols}PyTorch s | {'speed-up | ' if args.baseline_bin else ''}"
+              f"PyTorch / after | {'PyTorch / bf16 | ' if bf16 else ''}after val_acc | "
+              f"{'bf16 val_acc | ' if bf16 else ''}PyTorch val_acc |")
+        print("|---|" + ("---:|" * (4 + (2 if args.baseline_bin else 0) + (3 if bf16 else 0))) + "---:|")
+        ratios, speedups, bf16_ratios = [], [], []
         for expr in candidates:
             fn = TORCH_FUNCTIONS[expr]
-            times = {"after": [], "before": [], "torch": []}
-            ours, theirs = None, None
+            times = {"after": [], "before": [], "bf16": [], "torch": []}
+            ours, ours_bf16, theirs = None, None, None
             for round_ in range(args.rounds):
                 log(f"{task}: {expr} (round {round_ + 1}/{args.rounds})")
                 # Rotate the order every round so that no side always runs first.
-                sides = [name for name, _ in binaries] + ["torch"]
+                sides = [name for name, _ in binaries] + (["bf16"] if bf16 else []) + ["torch"]
                 sides = sides[round_ % len(sides):] + sides[:round_ % len(sides)]
                 for side in sides:
                     if side == "torch":
                         theirs = torch_eval(torch, data, task, fn, seed=1)
                         times["torch"].append(theirs[2])
+                    elif side == "bf16":
+                        seconds, ours_bf16 = actsearch_cpu(args.bin, expr, task, args.data_dir, overhead["after"],
+                                                           ["--precision", "bf16"])
+                        times["bf16"].append(seconds)
                     else:
                         seconds, result = actsearch_cpu(dict(binaries)[side], expr, task, args.data_dir, overhead[side])
                         times[side].append(seconds)
@@ -296,15 +305,26 @@ def main():
                 t_before = statistics.median(times["before"])
                 speedups.append(t_before / t_after)
                 cells.append(f"{t_before:.2f}")
-            cells += [f"{t_after:.2f}", f"{t_torch:.2f}"]
+            cells.append(f"{t_after:.2f}")
+            if bf16:
+                t_bf16 = statistics.median(times["bf16"])
+                bf16_ratios.append(t_torch / t_bf16)
+                cells.append(f"{t_bf16:.2f}")
+            cells.append(f"{t_torch:.2f}")
             if args.baseline_bin:
                 cells.append(f"{t_before / t_after:.2f}x")
             cells.append(f"{ratio:.2f}x")
+            if bf16:
+                cells.append(f"{t_torch / t_bf16:.2f}x")
             cells.append(f"{ours['val_acc']:.4f}" if ours["status"] == "ok" else ours["status"])
+            if bf16:
+                cells.append(f"{ours_bf16['val_acc']:.4f}" if ours_bf16["status"] == "ok" else ours_bf16["status"])
             cells.append(f"{theirs[1]:.4f}" if theirs[0] == "ok" else theirs[0])
             print("| " + " | ".join(cells) + " |", flush=True)
         print(f"\nMedian over the candidates on {task}: PyTorch / actsearch **{statistics.median(ratios):.2f}x**"
-              + (f"; after / before speed-up **{statistics.median(speedups):.2f}x**" if speedups else "") + "\n")
+              + (f"; after / before speed-up **{statistics.median(speedups):.2f}x**" if speedups else "")
+              + (f"; PyTorch / actsearch bf16 **{statistics.median(bf16_ratios):.2f}x** (PyTorch in fp32)"
+                 if bf16_ratios else "") + "\n")
 
     print("## Where the time goes\n")
     log("per-layer breakdown")

@@ -3,7 +3,8 @@
 # interleaved, CPU seconds per seed, plus a per-layer breakdown of both training steps (a benchmark, not
 # a test; see scripts/bench_engine.py for what is measured). Prints a markdown report on stdout.
 #   scripts/bench_engine.sh [--quick] [--rounds N] [--tasks fmnist-mlp,fmnist-cnn] [--bin build/actsearch]
-#                           [--baseline-bin OLD/actsearch] [--layers-bin build/tests/bench_layers] [--data-dir DIR]
+#                           [--baseline-bin OLD/actsearch] [--bf16] [--layers-bin build/tests/bench_layers] [--data-dir DIR]
+# --bf16 also times actsearch with --precision bf16 on fmnist-cnn (PyTorch stays fp32).
 # Installs Debian's python3-torch and GNU time when missing (used only by this benchmark).
 #
 # Debian's python3-torch does its matrix products through the system libblas.so.3, which is the
