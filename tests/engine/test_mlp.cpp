@@ -288,6 +288,41 @@ TEST(Layers, ThreadedDenseIsBitIdenticalToSerial) {
     }
 }
 
+// The dense products run on oneDNN's matmul (matmul_dnnl.cpp), which blocks by shape only: the same
+// layer at the MLP's first shape gives the same bits with its parameters, input and output gradient
+// shifted by 0..15 floats (misaligned for AVX-512 loads on all but one shift).
+TEST(Layers, DenseBitsDoNotDependOnWhereTheBuffersAre) {
+    constexpr int kBatch = 128, kIn = 784, kOut = 128;
+    Rng rng(12);
+    const std::vector<float> x0 = random_vector(std::size_t(kBatch) * kIn, rng);
+    const std::vector<float> dy0 = random_vector(std::size_t(kBatch) * kOut, rng);
+    std::vector<float> y_ref, dx_ref, dw_ref;
+    for (std::size_t shift = 0; shift < 16; ++shift) {
+        FlatParameters params(shift + DenseLayer::parameter_count(kIn, kOut));
+        params.take(shift);
+        DenseLayer dense(kIn, kOut, params);
+        Rng init(1);
+        dense.init_pytorch_default(init);
+        std::vector<float> x(shift + x0.size()), dy(shift + dy0.size());
+        std::copy(x0.begin(), x0.end(), x.begin() + std::ptrdiff_t(shift));
+        std::copy(dy0.begin(), dy0.end(), dy.begin() + std::ptrdiff_t(shift));
+        std::vector<float> y(shift + std::size_t(kBatch) * kOut), dx(shift + x0.size());
+        params.zero_grads();
+        dense.forward(x.data() + shift, kBatch, y.data() + shift);
+        dense.backward(x.data() + shift, dy.data() + shift, kBatch, dx.data() + shift);
+        std::vector<float> yv(y.begin() + std::ptrdiff_t(shift), y.end());
+        std::vector<float> dxv(dx.begin() + std::ptrdiff_t(shift), dx.end());
+        std::vector<float> dwv(dense.weight_grad(), dense.weight_grad() + std::size_t(kIn) * kOut);
+        if (shift == 0) {
+            y_ref = yv, dx_ref = dxv, dw_ref = dwv;
+            continue;
+        }
+        EXPECT_EQ(yv, y_ref) << "shift " << shift;
+        EXPECT_EQ(dxv, dx_ref) << "shift " << shift;
+        EXPECT_EQ(dwv, dw_ref) << "shift " << shift;
+    }
+}
+
 // Where the allocator puts the flat buffers must not change a single bit (vectorised reductions that
 // peel by alignment would): the same layers over parameter buffers shifted by 0..15 floats.
 TEST(Layers, ResultsDoNotDependOnBufferAlignment) {

@@ -1,59 +1,42 @@
 #include "actsearch/engine/detail/layers.hpp"
-#include "gemm.hpp"
+#include "matmul.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <stdexcept>
 
-#include <Eigen/Core>
 #include <fmt/format.h>
 
 namespace actsearch::engine {
 namespace {
 
-using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatrixMap = Eigen::Map<RowMajorMatrix>;
-using ConstMatrixMap = Eigen::Map<const RowMajorMatrix>;
-using ConstVectorMap = Eigen::Map<const Eigen::RowVectorXf>;
-
 thread_local int t_engine_threads = 1;
 
-// Parallel GEMMs split the output into blocks along one dimension, each block computed by a serial
-// Eigen GEMM with the full reduction depth. Eigen's serial k-blocking depends only on the depth, and
-// its register panels (mr = 3 packets: 12/24/48 floats for SSE/AVX/AVX-512; nr = 4) tile a block the
-// same way as the whole matrix when block boundaries fall on multiples of 48: every output element
-// then sees the same sequence of floating-point operations whatever the thread count. The
-// determinism tests check this bit for bit.
-constexpr int kBlockGrain = 48;
-// Below this many multiply-adds a GEMM is not worth a parallel region.
+// The dense layers' products are cut into blocks of a fixed size, kDenseRows rows of the batch (y, dx)
+// or kDenseCols inputs (dW), each computed by one single-threaded oneDNN matmul (matmul.hpp): a block's
+// bits depend only on its shape, never on the thread count or on which thread runs it, so the threads
+// only distribute blocks. The determinism tests check this bit for bit.
+constexpr int kDenseRows = 64, kDenseCols = 256;
+// Below this many multiply-adds a product is not worth a parallel region.
 constexpr double kMinParallelWork = 2.0e5;
 
-// Calls block(begin, end) over [0, extent) split into at most engine_threads() grain-aligned pieces.
+// Calls block(begin, end) for [0, extent) cut into pieces of `grain` (the last one shorter), on up to
+// engine_threads() threads.
 template <class Block>
-void for_each_block(int extent, double work, Block&& block) {
-    const int threads = std::min(engine_threads(), extent / kBlockGrain);
+void for_each_fixed_block(int extent, int grain, double work, Block&& block) {
+    const int blocks = (extent + grain - 1) / grain;
+    const int threads = std::min(engine_threads(), blocks);
     if (threads <= 1 || work < kMinParallelWork) {
-        block(0, extent);
+        for (int b = 0; b < blocks; ++b) block(b * grain, std::min(extent, (b + 1) * grain));
         return;
     }
-    const int grains = (extent + kBlockGrain - 1) / kBlockGrain;
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int t = 0; t < threads; ++t) {
-        const int begin = std::min(extent, grains * t / threads * kBlockGrain);
-        const int end = t + 1 == threads ? extent : std::min(extent, grains * (t + 1) / threads * kBlockGrain);
-        if (begin < end) block(begin, end);
-    }
+    for (int b = 0; b < blocks; ++b) block(b * grain, std::min(extent, (b + 1) * grain));
 }
 
 }  // namespace
-
-void make_eigen_serial() noexcept {
-    static std::once_flag once;
-    std::call_once(once, [] { Eigen::setNbThreads(1); });
-}
 
 int engine_threads() noexcept { return t_engine_threads; }
 
@@ -78,9 +61,7 @@ void fill_uniform(float* data, std::size_t n, float bound, Rng& rng) noexcept {
 }
 
 DenseLayer::DenseLayer(int in, int out, FlatParameters& params)
-    : in_(in), out_(out), weight_(params.take(std::size_t(in) * out)), bias_(params.take(std::size_t(out))) {
-    make_eigen_serial();
-}
+    : in_(in), out_(out), weight_(params.take(std::size_t(in) * out)), bias_(params.take(std::size_t(out))) {}
 
 void DenseLayer::init_pytorch_default(Rng& rng) noexcept {
     const float bound = 1.0f / std::sqrt(float(in_));
@@ -89,39 +70,31 @@ void DenseLayer::init_pytorch_default(Rng& rng) noexcept {
 }
 
 void DenseLayer::forward(const float* x, int batch, float* y) const {
-    const ConstMatrixMap weight(weight_.value, out_, in_);
-    const ConstVectorMap bias(bias_.value, out_);
-    // Rows of y are independent: split the batch. The bias is written first and the GEMM accumulates
-    // onto it, which costs nothing over the GEMM's own zeroing.
-    for_each_block(batch, double(batch) * in_ * out_, [&](int r0, int r1) {
-        const ConstMatrixMap xs(x + std::size_t(r0) * in_, r1 - r0, in_);
-        MatrixMap ys(y + std::size_t(r0) * out_, r1 - r0, out_);
-        ys.rowwise() = bias;
-        chunked_gemm(ys, xs, weight.transpose(), /*accumulate=*/true);
+    // Rows of y are independent: blocks of kDenseRows rows of the batch.
+    const matmul::Operand weight_t{weight_.value, in_, /*transposed=*/true};   // W^T[in, out]
+    for_each_fixed_block(batch, kDenseRows, double(batch) * in_ * out_, [&](int r0, int r1) {
+        matmul::product(r1 - r0, out_, in_, {x + std::size_t(r0) * in_, in_}, weight_t, y + std::size_t(r0) * out_,
+                        out_, bias_.value, /*accumulate=*/false);
     });
 }
 
 void DenseLayer::backward(const float* x, const float* dy, int batch, float* dx) const {
-    const ConstMatrixMap xs(x, batch, in_);
-    const ConstMatrixMap dys(dy, batch, out_);
-    // dW[out, in] += dy^T x: split along `in` (the wide side of the first layer).
-    for_each_block(in_, double(batch) * in_ * out_, [&](int c0, int c1) {
-        Eigen::Map<RowMajorMatrix, 0, Eigen::OuterStride<>> grad_block(weight_.grad + c0, out_, c1 - c0,
-                                                                        Eigen::OuterStride<>(in_));
-        chunked_gemm(grad_block, dys.transpose(), xs.middleCols(c0, c1 - c0), /*accumulate=*/true);
+    // dW[out, in] += dy^T x: blocks of kDenseCols columns (inputs), each with the whole batch as depth.
+    const matmul::Operand dy_t{dy, out_, /*transposed=*/true};   // dy^T[out, batch]
+    for_each_fixed_block(in_, kDenseCols, double(batch) * in_ * out_, [&](int c0, int c1) {
+        matmul::product(out_, c1 - c0, batch, dy_t, {x + c0, in_}, weight_.grad + c0, in_, nullptr,
+                        /*accumulate=*/true);
     });
-    // db += column sums of dy, row after row. Not Eigen's colwise().sum(): its vectorised partial
-    // reduction peels elements by the destination's alignment and sums those in another order, so
-    // the bits would depend on where the allocator put the buffers.
+    // db += column sums of dy, row after row (a fixed order: the bits do not depend on alignment).
     for (int b = 0; b < batch; ++b) {
         const float* row = dy + std::size_t(b) * out_;
         for (int o = 0; o < out_; ++o) bias_.grad[o] += row[o];
     }
     if (dx == nullptr) return;
-    const ConstMatrixMap weight(weight_.value, out_, in_);
-    for_each_block(batch, double(batch) * in_ * out_, [&](int r0, int r1) {
-        MatrixMap dxs(dx + std::size_t(r0) * in_, r1 - r0, in_);
-        chunked_gemm(dxs, dys.middleRows(r0, r1 - r0), weight, /*accumulate=*/false);
+    // dx[batch, in] = dy W: blocks of kDenseRows rows.
+    for_each_fixed_block(batch, kDenseRows, double(batch) * in_ * out_, [&](int r0, int r1) {
+        matmul::product(r1 - r0, in_, out_, {dy + std::size_t(r0) * out_, out_}, {weight_.value, in_},
+                        dx + std::size_t(r0) * in_, in_, nullptr, /*accumulate=*/false);
     });
 }
 

@@ -16,12 +16,6 @@
 
 namespace actsearch::engine {
 
-// Eigen must never start threads by itself: its multi-threaded GEMM chooses a different k-blocking
-// than the single-threaded one, so results would depend on the thread count. All engine parallelism is
-// explicit (parallel_gemm_rows below, or one candidate per thread in the search driver). Idempotent and
-// thread-safe; DenseLayer's constructor calls it, so every network has it done before its first GEMM.
-void make_eigen_serial() noexcept;
-
 // Threads a network may use inside one evaluation (see parallel GEMMs in DenseLayer). 1 by default;
 // set by evaluate() for the duration of a call. Thread-local: evaluations on other threads (the
 // driver's OpenMP loop over candidates) stay single-threaded.
@@ -66,8 +60,8 @@ private:
 void fill_uniform(float* data, std::size_t n, float bound, Rng& rng) noexcept;
 
 // Fully connected layer y = x W^T + b over row-major [batch, features] buffers. W is [out, in] row-major
-// (PyTorch's nn.Linear layout). GEMMs run on Eigen; with engine_threads() > 1 they are split into
-// independent row blocks (bit-identical to the serial result, see layers.cpp).
+// (PyTorch's nn.Linear layout). The products run on oneDNN's matmul in blocks of a fixed size, which
+// engine_threads() > 1 spreads over threads (bit-identical to the serial result, see layers.cpp).
 class DenseLayer {
 public:
     DenseLayer(int in, int out, FlatParameters& params);
