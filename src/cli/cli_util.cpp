@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -117,6 +118,26 @@ CLI::Option* real_range(CLI::Option* opt, double lo, double hi, bool lo_inclusiv
             return above && v <= hi ? std::string() : bounds;
         },
         fmt::format("FLOAT in {}{} - {}]", lo_inclusive ? "[" : "(", lo, hi)));
+}
+
+CLI::Option* one_of(CLI::Option* opt, std::vector<std::pair<std::string, int>> choices) {
+    std::string names, list;
+    for (const auto& [name, value] : choices) {
+        names += (names.empty() ? "" : ", ") + name;
+        list += (list.empty() ? "" : ",") + name;
+    }
+    return opt->transform(CLI::Validator(
+        [choices, message = "must be one of " + names](std::string& text) -> std::string {
+            std::string lower = text;
+            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+            for (const auto& [name, value] : choices)
+                if (name == lower) {
+                    text = std::to_string(value);
+                    return {};
+                }
+            return message;
+        },
+        "{" + list + "}"));
 }
 
 std::unique_ptr<db::Store> open_store(const std::string& path, bool read_only) {

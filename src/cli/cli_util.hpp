@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "actsearch/db/store.hpp"
 
@@ -39,6 +41,10 @@ double parse_duration(const std::string& text);
 CLI::Option* int_range(CLI::Option* opt, std::int64_t lo, std::int64_t hi);
 // A finite real in (lo, hi] (lo_inclusive: [lo, hi]); "inf" and "nan" are refused.
 CLI::Option* real_range(CLI::Option* opt, double lo, double hi, bool lo_inclusive = false);
+// An enum option named by words (any case): {{"fp32", int(Precision::Fp32)}, ...}. Help shows
+// "{fp32,bf16}" (what shell completion offers); anything else fails with one line, "--precision must
+// be one of fp32, bf16".
+CLI::Option* one_of(CLI::Option* opt, std::vector<std::pair<std::string, int>> choices);
 
 // UsageError (exit 2) when the folder `path` would be written in does not exist: checked before the
 // work that produces the file.

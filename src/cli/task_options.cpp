@@ -26,11 +26,9 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
               1, limits::kDepth);
     real_range(cmd->add_option("--" + prefix + "lr", o.fidelity.lr, what + "SGD learning rate"), 0, limits::kLr);
     int_range(cmd->add_option("--" + prefix + "batch", o.fidelity.batch, what + "Batch size"), 1, limits::kBatch);
-    static const std::map<std::string, engine::Schedule> kSchedules{{"constant", engine::Schedule::Constant},
-                                                                    {"cosine", engine::Schedule::Cosine}};
-    cmd->add_option("--" + prefix + "schedule", o.fidelity.schedule,
-                    what + "Learning-rate schedule after the warm-up: constant or cosine (decay to 0)")
-        ->transform(CLI::CheckedTransformer(kSchedules, CLI::ignore_case));
+    one_of(cmd->add_option("--" + prefix + "schedule", o.fidelity.schedule,
+                           what + "Learning-rate schedule after the warm-up: constant or cosine (decay to 0)"),
+           {{"constant", int(engine::Schedule::Constant)}, {"cosine", int(engine::Schedule::Cosine)}});
     int_range(cmd->add_option("--" + prefix + "warmup", o.fidelity.warmup, what + "Linear warm-up steps (0: none)"),
               0, limits::kSteps);
     int_range(cmd->add_option("--" + prefix + "downsample", o.fidelity.downsample,
@@ -48,12 +46,10 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
                               what + "Recompute batch-norm statistics over this many training batches after training "
                                      "(0: none)"),
               0, limits::kRecal);
-    static const std::map<std::string, engine::Precision> kPrecisions{{"fp32", engine::Precision::Fp32},
-                                                                      {"bf16", engine::Precision::Bf16}};
-    cmd->add_option("--" + prefix + "precision", o.fidelity.precision,
-                    what + "Arithmetic of the convolutions: fp32, or bf16 operands with fp32 accumulation (needs a "
-                           "CPU with native bf16; part of the results' fidelity key)")
-        ->transform(CLI::CheckedTransformer(kPrecisions, CLI::ignore_case));
+    one_of(cmd->add_option("--" + prefix + "precision", o.fidelity.precision,
+                           what + "Arithmetic of the convolutions: fp32, or bf16 operands with fp32 accumulation "
+                                  "(needs a CPU with native bf16; part of the results' fidelity key)"),
+           {{"fp32", int(engine::Precision::Fp32)}, {"bf16", int(engine::Precision::Bf16)}});
     cmd->add_option("--" + prefix + "data-dir", o.data_dir,
                     what + "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
                            "the folder of data_batch_*.bin; a task file: replaces its [data] dir)");

@@ -147,6 +147,8 @@ TEST(Cli, OptionLimitsFailAtOnceWithOneLine) {
         {{"eval", "x", "--task", "synthetic", "--downsample", "9"}, "--downsample must be between 1 and 8"},
         {{"eval", "x", "--task", "synthetic", "--wd", "-1"}, "--wd must be a number between 0 and 1"},
         {{"eval", "x", "--task", "fmnist-mlp", "--precision", "bf16"}, "precision bf16 applies to the convolutions"},
+        {{"eval", "x", "--task", "synthetic", "--precision", "fp16"}, "--precision must be one of fp32, bf16"},
+        {{"eval", "x", "--task", "synthetic", "--schedule", "linear"}, "--schedule must be one of constant, cosine"},
         {{"search", "--budget", "99999999999999999999"}, "--budget must be between 0 and 1000000000"},
         {{"search", "--seeds", "0"}, "--seeds must be between 1 and 1000"},
         {{"search", "--round", "1000000000"}, "--round must be between 0 and 100000"},
