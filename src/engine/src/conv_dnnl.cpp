@@ -25,8 +25,6 @@
 // weights and every other layer stay fp32.
 #include "actsearch/engine/detail/conv.hpp"
 
-#include <omp.h>
-
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -34,6 +32,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "actsearch/engine/evaluate.hpp"
+#include "dnnl_context.hpp"
 
 namespace actsearch::engine::conv {
 namespace {
@@ -42,22 +41,8 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-dnnl::engine& cpu_engine() {
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
-}
-
-// Runs oneDNN single-threaded on the calling thread (see the file comment).
-class OneThread {
-public:
-    OneThread() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
-    ~OneThread() { omp_set_num_threads(previous_); }
-    OneThread(const OneThread&) = delete;
-    OneThread& operator=(const OneThread&) = delete;
-
-private:
-    int previous_;
-};
+using dnnl_context::cpu_engine;
+using dnnl_context::OneThread;
 
 dnnl::primitive_attr user_scratchpad() {
     dnnl::primitive_attr attr;
@@ -278,7 +263,7 @@ bool bf16_native() {
             const dnnl::convolution_forward::primitive_desc pd(
                 dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                                 src, weights, dst, {1, 1}, {1, 1}, {1, 1}),
-                conv::cpu_engine());
+                dnnl_context::cpu_engine());
             // oneDNN emulates bf16 on CPUs without it, under an implementation named for the older ISA.
             const std::string impl = pd.impl_info_str();
             return impl.find("avx512_core_bf16") != std::string::npos || impl.find("amx") != std::string::npos;

@@ -15,12 +15,13 @@
 //     is shared between threads.
 #include "matmul.hpp"
 
-#include <omp.h>
-
 #include <map>
 #include <tuple>
+#include <unordered_map>
 
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "dnnl_context.hpp"
 
 namespace actsearch::engine::matmul {
 namespace {
@@ -28,21 +29,8 @@ namespace {
 using dnnl::memory;
 using dt = memory::data_type;
 
-dnnl::engine& cpu_engine() {
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
-}
-
-class OneThread {
-public:
-    OneThread() : previous_(omp_get_max_threads()) { omp_set_num_threads(1); }
-    ~OneThread() { omp_set_num_threads(previous_); }
-    OneThread(const OneThread&) = delete;
-    OneThread& operator=(const OneThread&) = delete;
-
-private:
-    int previous_;
-};
+using dnnl_context::cpu_engine;
+using dnnl_context::OneThread;
 
 memory::desc matrix(int rows, int cols, int ld, bool transposed) {
     // Element (i, j) of the operand is data[i * ld + j], or data[j * ld + i] when stored transposed.
