@@ -112,11 +112,11 @@ void add_harden_command(CLI::App& app) {
     cmd->add_option("--notation", opts->notation, "infix (default) or aquasurf")->capture_default_str();
     cmd->add_option("--segments,--knots", opts->knots,
                     "Free knots K of the piecewise-linear fits a + b*x + sum c*relu(x - k) (K + 1 linear pieces; "
-                    "repeatable; default 2..8, and --clamps 1..4)")
+                    "repeatable; default 2..8 and --clamps 1..4; given alone, no hard_tanh fits)")
         ->check(CLI::Range(1, 16));
     cmd->add_option("--clamps", opts->clamps,
                     "Terms K of the fits a + b*x + sum c*hard_tanh(s*x - t) (2K knots, cheaper than relu's; "
-                    "repeatable; default 1..4, and --segments 2..8)")
+                    "repeatable; default 1..4 and --segments 2..8; given alone, no relu fits)")
         ->check(CLI::Range(1, 8));
     cmd->add_option("--format", opts->format, "table or json")->capture_default_str();
     cmd->add_option("--db", opts->db, "Results database the twins are stored in")->capture_default_str();
