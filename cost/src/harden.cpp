@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <numeric>
 #include <string>
 
@@ -182,7 +183,7 @@ bool solve(std::vector<double> A, std::vector<double> r, std::size_t m, std::vec
 
 // The piecewise-linear families a twin is fitted in: a + b*x + sum c_i*relu(x - k_i) (one knot a term),
 // or a + b*x + sum c_i*hard_tanh((x - m_i)/h_i) (two knots a term, m_i -+ h_i; hard_tanh costs less
-// than relu in the exported code). Knots are sorted; a clamp takes knots 2i and 2i+1.
+// than relu in the exported code). A clamp takes knots 2i and 2i+1.
 enum class Family { Relu, Clamp };
 
 double basis_term(Family fam, const std::vector<double>& knots, std::size_t term, double x) {
@@ -236,7 +237,6 @@ double fit_fixed_knots(Family fam, const std::vector<double>& knots, const std::
     return best_err;
 }
 
-// Fits the origin in `fam` with `K` terms (see Family), the knots by Nelder-Mead.
 // Free knots of a family's fit to (xs, fx) under weights w, by Nelder-Mead from several starting points.
 class KnotSearch {
 public:
@@ -259,6 +259,8 @@ public:
         return p;
     }
 
+    Family family() const noexcept { return fam_; }
+
     // The weighted max error of the best fit with these knots; its coefficients in `coef`.
     double error(const std::vector<double>& knots, std::vector<double>& coef) const {
         return fit_fixed_knots(fam_, knots, xs_, fx_, w_, coef);
@@ -266,8 +268,10 @@ public:
 
     // The knots of a fit with K terms. Starting points: knots spread evenly; for the clamps also nested
     // pairs (-+1, -+2, ...), overlapping ones (centres spread over [-2, 2], half-width 1.5) and the
-    // K - 1 fit with a narrow pair added at 0 (so K terms fit about as well as K - 1 at least).
-    std::vector<double> search(int K) const {
+    // K - 1 fit with a narrow pair added at 0 (so K terms fit about as well as K - 1 at least). Each K
+    // is searched once per KnotSearch (the clamps' K - 1 start and a later call for K - 1 share it).
+    const std::vector<double>& search(int K) const {
+        if (const auto it = found_.find(K); it != found_.end()) return it->second;
         const std::size_t nk = static_cast<std::size_t>(fam_ == Family::Relu ? K : 2 * K);
         std::vector<std::vector<double>> starts(1, std::vector<double>(nk));
         for (std::size_t i = 0; i < nk; ++i) starts[0][i] = nk == 1 ? 0.0 : -3.0 + 6.0 * double(i) / double(nk - 1);
@@ -282,7 +286,7 @@ public:
             starts.push_back(nested);
             starts.push_back(overlapping);
             if (K > 1) {
-                std::vector<double> warm = search(K - 1);
+                std::vector<double> warm = search(K - 1);   // a copy: found_ may grow below
                 warm.push_back(-0.25);
                 warm.push_back(0.25);
                 starts.push_back(warm);
@@ -295,25 +299,32 @@ public:
             std::vector<double> p = nelder_mead(objective, p0, std::vector<double>(nk, 0.6), 60 * int(nk), 2);
             if (const double err = objective(p); err < best) best = err, best_p = std::move(p);
         }
-        return knots_of(best_p);
+        return found_[K] = knots_of(best_p);
     }
 
 private:
     Family fam_;
     std::vector<double> xs_, fx_, w_;
+    mutable std::map<int, std::vector<double>> found_;   // K -> its knots
 };
 
-// Fits the origin in `fam` with `K` terms (see Family).
-Expr fit(Family fam, const Expr& origin, int K) {
-    K = std::clamp(K, 1, 16);
+// A KnotSearch over the origin's values on the fitting grid (241 points on [-6, 6], non-finite values as
+// 0, weights 0.1 + 0.9 exp(-x^2/2)).
+KnotSearch knot_search(Family fam, const Expr& origin) {
     const std::vector<double> xs = grid(241);
     std::vector<double> fx = values(origin, xs);
     for (double& v : fx)
         if (!std::isfinite(v)) v = 0;   // a non-finite origin cannot be fitted there; its error shows later
     std::vector<double> w(xs.size());
     for (std::size_t i = 0; i < xs.size(); ++i) w[i] = 0.1 + 0.9 * std::exp(-0.5 * xs[i] * xs[i]);
-    const KnotSearch ks(fam, xs, std::move(fx), std::move(w));
-    const std::vector<double> knots = ks.search(K);
+    return KnotSearch(fam, xs, std::move(fx), std::move(w));
+}
+
+// The fit with `K` terms (see Family) as an expression, constants rounded to 4 significant digits.
+Expr fit(const KnotSearch& ks, int K) {
+    const Family fam = ks.family();
+    K = std::clamp(K, 1, 16);
+    const std::vector<double>& knots = ks.search(K);
     std::vector<double> coef;
     ks.error(knots, coef);
 
@@ -337,8 +348,10 @@ Expr fit(Family fam, const Expr& origin, int K) {
 
 }  // namespace
 
-Expr fit_piecewise_linear(const Expr& origin, int K) { return fit(Family::Relu, origin, K); }
-Expr fit_clamps(const Expr& origin, int K) { return fit(Family::Clamp, origin, K); }
+Expr fit_piecewise_linear(const Expr& origin, int K) {
+    return fit(knot_search(Family::Relu, origin), K);
+}
+Expr fit_clamps(const Expr& origin, int K) { return fit(knot_search(Family::Clamp, origin), K); }
 
 std::vector<Twin> harden(const Expr& origin, const HardenOptions& o, const CostTable& t) {
     std::vector<Twin> out;
@@ -361,9 +374,14 @@ std::vector<Twin> harden(const Expr& origin, const HardenOptions& o, const CostT
         Expr s = substitute_cheap(origin, &applied);
         add(std::move(s), "substitution: " + applied);
     }
-    for (int k : o.knots) add(fit_piecewise_linear(origin, k), fmt::format("piecewise-linear, {} knots", k));
-    for (int k : o.clamps)
-        add(fit_clamps(origin, k), fmt::format("piecewise-linear, {} hard_tanh", k));
+    if (!o.knots.empty()) {
+        const KnotSearch relus = knot_search(Family::Relu, origin);
+        for (int k : o.knots) add(fit(relus, k), fmt::format("piecewise-linear, {} knots", k));
+    }
+    if (!o.clamps.empty()) {   // one search for all: a fit with K terms starts from the one with K - 1
+        const KnotSearch clamps = knot_search(Family::Clamp, origin);
+        for (int k : o.clamps) add(fit(clamps, k), fmt::format("piecewise-linear, {} hard_tanh", k));
+    }
     return out;
 }
 

@@ -27,34 +27,34 @@ std::vector<cost::Twin> pick_twins(const std::vector<cost::Twin>& twins, double 
 namespace {
 
 // cost::harden's twins, as many as pick_twins needs, without fitting what it could not take (each fit is
-// a Nelder-Mead search, ~0.5 s): the substitution; the hard_tanh fits with 1, 2, ... terms until one is
-// within kTwinMaxError; then the relu fits with 2, 3, ... knots until one is within kTwinMaxError or
-// costs as much as the origin or the accurate hard_tanh fit (more terms cost more).
+// a Nelder-Mead search, ~0.5 s): the substitution; the hard_tanh fits with 1, 2, ... terms up to the
+// first within kTwinMaxError (computed together: each starts from the one before, so the largest costs
+// as much as all); then the relu fits with 2, 3, ... knots until one is within kTwinMaxError or costs as
+// much as the origin or the accurate hard_tanh fit (more terms cost more).
 std::vector<cost::Twin> candidate_twins(const Expr& origin, double origin_cost, const cost::CostTable& table) {
-    cost::HardenOptions substitution;
-    substitution.knots.clear();
-    substitution.clamps.clear();
-    std::vector<cost::Twin> out = cost::harden(origin, substitution, table);
+    cost::HardenOptions options;
+    options.knots.clear();
+    std::vector<cost::Twin> out;
     double bound = origin_cost;
-    auto fits = [&](const std::vector<int>& sizes, bool clamps) {
-        for (int k : sizes) {
-            cost::HardenOptions fit;
-            fit.knots.clear();
-            fit.clamps.clear();
-            (clamps ? fit.clamps : fit.knots) = {k};
-            fit.substitution = false;
-            const std::vector<cost::Twin> one = cost::harden(origin, fit, table);
-            if (one.empty()) continue;   // the fit is the origin itself
-            out.push_back(one.front());
-            if (one.front().cost >= bound) break;
-            if (one.front().max_error <= kTwinMaxError) {
-                bound = one.front().cost;
-                break;
-            }
-        }
+    // Keeps `t` and says whether to stop: it is within kTwinMaxError, or costs as much as `bound`.
+    auto keep = [&](const cost::Twin& t) {
+        out.push_back(t);
+        if (t.method.rfind("substitution", 0) == 0) return false;
+        if (t.cost >= bound) return true;
+        if (t.max_error > kTwinMaxError) return false;
+        bound = t.cost;
+        return true;
     };
-    fits(cost::HardenOptions{}.clamps, true);
-    fits(cost::HardenOptions{}.knots, false);
+    for (const cost::Twin& t : cost::harden(origin, options, table))   // the substitution, then the clamps
+        if (keep(t)) break;
+    for (int k : cost::HardenOptions{}.knots) {
+        cost::HardenOptions fit;
+        fit.knots = {k};
+        fit.clamps.clear();
+        fit.substitution = false;
+        const std::vector<cost::Twin> one = cost::harden(origin, fit, table);
+        if (!one.empty() && keep(one.front())) break;   // empty: the fit is the origin itself
+    }
     return out;
 }
 
