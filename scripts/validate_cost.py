@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+from rank_stats import spearman
+
 NAMED = ["relu(x)", "x*sigmoid(x)", "x*sigmoid(beta*x)", "hard_swish(x)", "gelu(x)", "mish(x)", "elu(x)",
          "selu(x)", "softplus(x)", "tanh(x)", "sigmoid(x)", "hard_sigmoid(x)", "leaky_relu(x)", "relu6(x)",
          "x", "softsign(x)", "x*tanh(softplus(x))", "x*erf(x)"]
@@ -71,29 +73,6 @@ void run_g%(i)d(const float* x, float* y, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) y[i] = actsearch_export::f%(i)d_grad(x[i]%(betas)s, %(dbarg)s);
 }
 """
-
-
-def ranks(v):
-    order = sorted(range(len(v)), key=lambda i: v[i])
-    r = [0.0] * len(v)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and v[order[j + 1]] == v[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            r[order[k]] = (i + j) / 2.0 + 1
-        i = j + 1
-    return r
-
-
-def spearman(a, b):
-    ra, rb = ranks(a), ranks(b)
-    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
-    va = sum((x - ma) ** 2 for x in ra) ** 0.5
-    vb = sum((y - mb) ** 2 for y in rb) ** 0.5
-    return cov / (va * vb)
 
 
 def run(cmd, **kw):
