@@ -63,6 +63,26 @@ STEPS = {"fmnist-mlp": MLP_STEPS, "fmnist-cnn": CNN_STEPS}
 # warm-up, cosine decay, clipping and recalibration, which would not be the same work.
 SAME_RECIPE = ["--lr", str(LR), "--schedule", "constant", "--warmup", "0", "--clip", "0", "--recal", "0"]
 
+# Multiply-add FLOPs (2 per multiply-add) of the convolutions and dense layers, counted once per image.
+def layer_shapes(task):
+    """[(flops of the layer's forward pass per image, whether its input gradient is computed)]."""
+    if task == "fmnist-mlp":
+        dims = [784] + [MLP_WIDTH] * MLP_DEPTH + [10]
+        return [(2 * a * b, i > 0) for i, (a, b) in enumerate(zip(dims, dims[1:]))]
+    w = CNN_WIDTH
+    convs = [(1, w, 28), (w, w, 28), (w, 2 * w, 14), (2 * w, 2 * w, 14)]
+    return [(2 * 9 * cin * cout * size * size, i > 0) for i, (cin, cout, size) in enumerate(convs)] + [(2 * 2 * w * 10, True)]
+
+
+def seed_gflop(task):
+    """FLOPs of one seed as both sides run it: STEPS training steps of BATCH images (forward, the weight
+    gradient, and the input gradient of every layer but the first) and the validation images' forward."""
+    shapes = layer_shapes(task)
+    forward = sum(f for f, _ in shapes)
+    train = sum(f * (3 if dx else 2) for f, dx in shapes)
+    return (STEPS[task] * BATCH * train + (VAL_END - VAL_BEGIN) * forward) / 1e9
+
+
 def log(message):
     print(message, file=sys.stderr, flush=True)
 
@@ -117,6 +137,30 @@ def layer_breakdown(layers_bin):
     if not os.access(layers_bin, os.X_OK):
         return f"(no per-layer breakdown: {layers_bin} is missing; build it with `cmake --build build --target bench_layers`)\n"
     return subprocess.run([layers_bin], check=True, capture_output=True, text=True).stdout
+
+
+def target_arithmetic(implied, peak):
+    """What the speed targets ask of the hardware: each side's FLOP rate over a whole seed (median
+    seconds over the candidates), and the rate a target ratio would need from actsearch."""
+    targets = {"fmnist-cnn": 3.0, "fmnist-mlp": 2.0}
+    out = ["## What the targets ask of this CPU\n",
+           "FLOPs of a seed: the convolutions' and dense layers' multiply-adds (2 FLOPs each) of its training steps "
+           "(forward, weight gradient, input gradient except the first layer's) and of the forward pass over the "
+           f"{VAL_END - VAL_BEGIN:,} validation images; rates are over the median seconds of a seed above, so they include "
+           "everything else a seed does (batch norm, activation, pooling, loss, optimiser, batch gathering).\n",
+           "| task | GFLOP a seed | side | median s a seed | GFLOP/s over the seed | share of the FMA peak |",
+           "|---|---:|---|---:|---:|---:|"]
+    notes = []
+    for task, sides in implied.items():
+        gflop = seed_gflop(task)
+        for side, seconds in sides.items():
+            rate = gflop / seconds
+            out.append(f"| {task} | {gflop:.0f} | {side} | {seconds:.2f} | {rate:.0f} | {100 * rate / peak:.0f}% |")
+        if "PyTorch" in sides:
+            need = targets[task] * gflop / sides["PyTorch"]
+            notes.append(f"- {task}: {targets[task]:.0f}x PyTorch needs actsearch at {need:.0f} GFLOP/s over the whole seed, "
+                         f"**{100 * need / peak:.0f}% of the {peak:.0f} GFLOP/s FMA peak** (fp32, same FLOPs).")
+    return "\n".join(out) + "\n\n" + "\n".join(notes) + "\n"
 
 
 # ------------------------------------------------------------------------------------------ PyTorch
@@ -264,6 +308,7 @@ def main():
     overhead = {name: load_overhead(path, args.data_dir) for name, path in binaries}
     log(f"data-loading overhead subtracted: {overhead}")
 
+    implied = {}
     for task in tasks:
         candidates = [c for c in CANDIDATES[task] if not args.quick or c in QUICK]
         bf16 = args.bf16 and task != "fmnist-mlp"   # the MLP has no convolutions: fp32 only
@@ -275,6 +320,7 @@ def main():
               f"{'bf16 val_acc | ' if bf16 else ''}PyTorch val_acc |")
         print("|---|" + ("---:|" * (4 + (2 if args.baseline_bin else 0) + (3 if bf16 else 0))) + "---:|")
         ratios, speedups, bf16_ratios = [], [], []
+        seconds_by_side = {"actsearch": [], "PyTorch": [], "actsearch bf16": []}
         for expr in candidates:
             fn = TORCH_FUNCTIONS[expr]
             times = {"after": [], "before": [], "bf16": [], "torch": []}
@@ -298,6 +344,10 @@ def main():
                         if side == "after":
                             ours = result
             t_after, t_torch = statistics.median(times["after"]), statistics.median(times["torch"])
+            seconds_by_side["actsearch"].append(t_after)
+            seconds_by_side["PyTorch"].append(t_torch)
+            if bf16:
+                seconds_by_side["actsearch bf16"].append(statistics.median(times["bf16"]))
             ratio = t_torch / t_after
             ratios.append(ratio)
             cells = [f"`{expr}`"]
@@ -325,10 +375,15 @@ def main():
               + (f"; after / before speed-up **{statistics.median(speedups):.2f}x**" if speedups else "")
               + (f"; PyTorch / actsearch bf16 **{statistics.median(bf16_ratios):.2f}x** (PyTorch in fp32)"
                  if bf16_ratios else "") + "\n")
+        implied[task] = {side: statistics.median(v) for side, v in seconds_by_side.items() if v}
 
     print("## Where the time goes\n")
     log("per-layer breakdown")
-    print(layer_breakdown(args.layers_bin))
+    breakdown = layer_breakdown(args.layers_bin)
+    print(breakdown)
+    peak = re.search(r"FMA peak, measured[^*]*\*\*(\d+) GFLOP/s\*\*", breakdown)
+    if peak and implied:
+        print(target_arithmetic(implied, float(peak.group(1))))
 
     if "fmnist-mlp" in tasks and not args.quick:
         print("## Accuracy agreement on fmnist-mlp (3 seeds)\n")

@@ -1,7 +1,9 @@
 // Where a training step's time goes: each layer of the fmnist-cnn and fmnist-mlp training steps
 // (batch 128) timed on its own, in thread CPU time (CLOCK_THREAD_CPUTIME_ID: robust on a shared
 // machine), with the FLOPs it performs, against the measured single-core FMA peak. A benchmark, not a
-// test: scripts/bench_engine.sh runs it and prints its markdown.
+// test: scripts/bench_engine.sh runs it and prints its markdown. A last table times oneDNN's own batch
+// norm, max-pool and Winograd convolutions beside the engine's layers at the same shapes, the evidence
+// for which layers the engine takes from oneDNN.
 //   bench_layers [--activation EXPR] [--repeats N]
 #include <algorithm>
 #include <cmath>
@@ -11,6 +13,10 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <omp.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
 
 #include "actsearch/grammar/parse.hpp"
 #include "actsearch/engine/detail/conv.hpp"
@@ -171,6 +177,160 @@ void mlp_breakdown(const Program& activation, int repeats, double peak) {
     print_table("fmnist-mlp training step, batch 128, per layer (thread CPU time, best of repeats)", rows, peak);
 }
 
+
+// oneDNN's batch norm (forward training + backward with scale and shift), max-pool (forward training
+// with its workspace + backward) and Winograd convolutions (forward + backward-data + backward-weights,
+// in the layouts oneDNN picks, reorders to and from NHWC not counted) beside the engine's layers at the
+// fmnist-cnn shapes, single-threaded like the engine's primitives.
+void onednn_alternatives(int repeats) {
+    using namespace dnnl;
+    const int previous_threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+    stream strm(eng);
+    const int batch = 128, w = 16;
+    Rng rng(3);
+    auto fill = [&](memory& m) {
+        float* p = static_cast<float*>(m.get_data_handle());
+        for (std::size_t i = 0; i < m.get_desc().get_size() / sizeof(float); ++i) p[i] = rng.uniform(-1.0f, 1.0f);
+    };
+    std::printf("### oneDNN's own layers beside the engine's (fmnist-cnn shapes, batch 128, thread CPU time, best of "
+                "repeats)\n\n| layer | engine ms | oneDNN ms | engine / oneDNN |\n|---|---:|---:|---:|\n");
+    auto row = [](const std::string& name, double ours, double theirs) {
+        std::printf("| %s | %.3f | %.3f | %.2f |\n", name.c_str(), ours * 1e3, theirs * 1e3, ours / theirs);
+    };
+
+    // Batch norm after each convolution: [batch * plane][channels] in NHWC.
+    const struct {
+        int channels, size;
+    } maps[4] = {{w, 28}, {w, 28}, {2 * w, 14}, {2 * w, 14}};
+    for (int u = 1; u < 4; ++u) {  // the first unit's map has the second's shape
+        const int c = maps[u].channels, size = maps[u].size;
+        const std::size_t count = std::size_t(batch) * size * size, n = count * c;
+        FlatParameters params(1 << 12);
+        BatchNormLayer bn(c, params);
+        bn.init();
+        const AlignedFloats x = random_aligned(n, rng), dy = random_aligned(n, rng);
+        AlignedFloats y(n), dx(n);
+        const double ours = best_of(repeats, [&] {
+            bn.forward_train(x.data(), y.data(), count);
+            bn.backward(x.data(), dy.data(), dx.data(), count);
+        });
+        const memory::desc data({batch, c, size, size}, memory::data_type::f32, memory::format_tag::nhwc);
+        const auto flags = normalization_flags::use_scale | normalization_flags::use_shift;
+        const batch_normalization_forward::primitive_desc fwd_pd(
+            batch_normalization_forward::desc(prop_kind::forward_training, data, 1e-5f, flags), eng);
+        const batch_normalization_backward::primitive_desc bwd_pd(
+            batch_normalization_backward::desc(prop_kind::backward, data, data, 1e-5f, flags), eng, fwd_pd);
+        memory src(data, eng), dst(data, eng), diff_dst(data, eng), diff_src(data, eng);
+        memory mean(fwd_pd.mean_desc(), eng), variance(fwd_pd.variance_desc(), eng);
+        const memory::desc per_channel({c}, memory::data_type::f32, memory::format_tag::a);
+        memory scale(per_channel, eng), shift(per_channel, eng), diff_scale(per_channel, eng), diff_shift(per_channel, eng);
+        fill(src), fill(diff_dst), fill(scale), fill(shift);
+        batch_normalization_forward fwd(fwd_pd);
+        batch_normalization_backward bwd(bwd_pd);
+        const double theirs = best_of(repeats, [&] {
+            fwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_MEAN, mean},
+                               {DNNL_ARG_VARIANCE, variance}, {DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift}});
+            bwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance},
+                               {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_SCALE, scale}, {DNNL_ARG_SHIFT, shift},
+                               {DNNL_ARG_DIFF_SRC, diff_src},
+                               {DNNL_ARG_DIFF_SCALE, diff_scale}, {DNNL_ARG_DIFF_SHIFT, diff_shift}});
+            strm.wait();
+        });
+        row("batch norm " + std::to_string(u + 1) + " (" + std::to_string(c) + " channels, " + std::to_string(size) + "x" +
+                std::to_string(size) + ") forward + backward (" + fwd_pd.impl_info_str() + ")",
+            ours, theirs);
+    }
+
+    // 2x2 max-pool after the second and fourth units.
+    for (int u : {1, 3}) {
+        const int c = maps[u].channels, size = maps[u].size;
+        const std::size_t n = std::size_t(batch) * size * size * c;
+        const AlignedFloats x = random_aligned(n, rng), dy = random_aligned(n / 4, rng);
+        AlignedFloats y(n / 4), dx(n);
+        const double ours = best_of(repeats, [&] {
+            maxpool2x2_forward(x.data(), y.data(), batch, size, size, c);
+            maxpool2x2_backward(x.data(), dy.data(), dx.data(), batch, size, size, c);
+        });
+        const memory::desc src_md({batch, c, size, size}, memory::data_type::f32, memory::format_tag::nhwc);
+        const memory::desc dst_md({batch, c, size / 2, size / 2}, memory::data_type::f32, memory::format_tag::nhwc);
+        const pooling_forward::primitive_desc fwd_pd(
+            pooling_forward::desc(prop_kind::forward_training, algorithm::pooling_max, src_md, dst_md, {2, 2}, {2, 2},
+                                  {0, 0}, {0, 0}),
+            eng);
+        const pooling_backward::primitive_desc bwd_pd(
+            pooling_backward::desc(algorithm::pooling_max, src_md, dst_md, {2, 2}, {2, 2}, {0, 0}, {0, 0}), eng, fwd_pd);
+        memory src(src_md, eng), dst(dst_md, eng), diff_dst(dst_md, eng), diff_src(src_md, eng);
+        memory workspace(fwd_pd.workspace_desc(), eng);
+        fill(src), fill(diff_dst);
+        pooling_forward fwd(fwd_pd);
+        pooling_backward bwd(bwd_pd);
+        const double theirs = best_of(repeats, [&] {
+            fwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_WORKSPACE, workspace}});
+            bwd.execute(strm, {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_SRC, diff_src}, {DNNL_ARG_WORKSPACE, workspace}});
+            strm.wait();
+        });
+        row("max-pool after " + std::to_string(u + 1) + " forward + backward (" + fwd_pd.impl_info_str() + ")", ours, theirs);
+    }
+
+    // Winograd against the engine's direct convolutions (conv2-4; the first layer has one input channel).
+    const struct {
+        int in, out, size;
+    } convs[3] = {{w, w, 28}, {w, 2 * w, 14}, {2 * w, 2 * w, 14}};
+    for (int u = 0; u < 3; ++u) {
+        const auto s = convs[u];
+        FlatParameters params(1 << 16);
+        ConvLayer conv(Conv2d{s.in, s.out, 3, 1, 1}, params);
+        conv.init_pytorch_default(rng);
+        const std::size_t plane = std::size_t(s.size) * s.size;
+        const AlignedFloats x = random_aligned(batch * s.in * plane, rng), dy = random_aligned(batch * s.out * plane, rng);
+        AlignedFloats y(dy.size()), dx(x.size());
+        const Extent extent{s.size, s.size};
+        const double ours = best_of(repeats, [&] {
+            conv.forward(x.data(), Layout::nhwc, batch, extent, y.data());
+            conv.backward(x.data(), Layout::nhwc, batch, extent, dy.data(), dx.data());
+        });
+        std::string name = "conv" + std::to_string(u + 2) + " " + std::to_string(s.in) + "->" + std::to_string(s.out) +
+                           " " + std::to_string(s.size) + "x" + std::to_string(s.size) +
+                           " forward + backward, Winograd F(4x4, 3x3)";
+        try {
+            const auto any = memory::format_tag::any;
+            const memory::desc src_md({batch, s.in, s.size, s.size}, memory::data_type::f32, any);
+            const memory::desc wei_md({s.out, s.in, 3, 3}, memory::data_type::f32, any);
+            const memory::desc dst_md({batch, s.out, s.size, s.size}, memory::data_type::f32, any);
+            const memory::dims strides{1, 1}, pad{1, 1};
+            const auto alg = algorithm::convolution_winograd;
+            const convolution_forward::primitive_desc fwd_pd(
+                convolution_forward::desc(prop_kind::forward_training, alg, src_md, wei_md, dst_md, strides, pad, pad), eng);
+            const convolution_backward_data::primitive_desc bwd_data_pd(
+                convolution_backward_data::desc(alg, src_md, wei_md, dst_md, strides, pad, pad), eng, fwd_pd);
+            const convolution_backward_weights::primitive_desc bwd_weights_pd(
+                convolution_backward_weights::desc(alg, src_md, wei_md, dst_md, strides, pad, pad), eng, fwd_pd);
+            memory src(fwd_pd.src_desc(), eng), wei(fwd_pd.weights_desc(), eng), dst(fwd_pd.dst_desc(), eng);
+            memory diff_dst(bwd_weights_pd.diff_dst_desc(), eng), diff_src(bwd_data_pd.diff_src_desc(), eng);
+            memory diff_wei(bwd_weights_pd.diff_weights_desc(), eng);
+            memory diff_dst_for_data(bwd_data_pd.diff_dst_desc(), eng), wei_for_data(bwd_data_pd.weights_desc(), eng);
+            fill(src), fill(wei), fill(diff_dst), fill(diff_dst_for_data), fill(wei_for_data);
+            convolution_forward fwd(fwd_pd);
+            convolution_backward_data bwd_data(bwd_data_pd);
+            convolution_backward_weights bwd_weights(bwd_weights_pd);
+            const double theirs = best_of(repeats, [&] {
+                fwd.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+                bwd_data.execute(strm, {{DNNL_ARG_DIFF_DST, diff_dst_for_data}, {DNNL_ARG_WEIGHTS, wei_for_data},
+                                        {DNNL_ARG_DIFF_SRC, diff_src}});
+                bwd_weights.execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_DIFF_WEIGHTS, diff_wei}});
+                strm.wait();
+            });
+            row(name + " (" + fwd_pd.impl_info_str() + ")", ours, theirs);
+        } catch (const dnnl::error& e) {
+            std::printf("| %s | %.3f | unavailable on this CPU (%s) | |\n", name.c_str(), ours * 1e3, e.what());
+        }
+    }
+    std::printf("\n");
+    omp_set_num_threads(previous_threads);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,5 +356,6 @@ int main(int argc, char** argv) {
                 peak, expr.c_str());
     cnn_breakdown(activation, repeats, peak);
     mlp_breakdown(activation, repeats, peak);
+    onednn_alternatives(repeats);
     return 0;
 }
