@@ -203,8 +203,16 @@ CREATE VIEW leaderboard AS)" +
            leaderboard_select("1") + ";\n";
 }
 
+// Version 4: the engine that trained each evaluation (engine::identity(): its bit-changing revision and
+// oneDNN's version). Engine changes that keep a recipe change the bits of its scores under the same
+// fidelity key; the column lets a ranking say when it mixes engines. NULL: not recorded (rows written
+// before version 4, and rows never trained).
+std::string schema_v4() {
+    return "ALTER TABLE evaluations ADD COLUMN engine TEXT;\n";
+}
+
 std::span<const Migration> migrations() {
-    static const std::vector<Migration> all = {{1, schema_v1()}, {2, schema_v2()}, {3, schema_v3()}};
+    static const std::vector<Migration> all = {{1, schema_v1()}, {2, schema_v2()}, {3, schema_v3()}, {4, schema_v4()}};
     return all;
 }
 

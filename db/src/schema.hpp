@@ -22,7 +22,8 @@ struct Migration {
 };
 
 // The oldest version a read-only connection reads as it is: version 3 only widened a CHECK constraint
-// (and rebuilt the view), so every query of this version works on a version-2 file.
+// (and rebuilt the view), and version 4's one new column (evaluations.engine) is read as NULL where it
+// is missing (the store asks whether it exists), so every query works on a version-2 file.
 inline constexpr int kReadableFrom = 2;
 
 // The real migrations, versions 1..Store::kSchemaVersion.

@@ -33,7 +33,16 @@ constexpr const char* kCandidateColumns =
     "c.hardened_from";
 constexpr const char* kEvaluationColumns =
     "e.id, e.candidate, COALESCE(e.run, 0), e.task, e.fidelity, e.seed, e.status, e.val_acc, e.val_loss, "
-    "e.train_loss, e.seconds, e.message, e.created";
+    "e.train_loss, e.seconds, e.message, e.created, ";   // + the engine column: evaluation_columns()
+
+// A version-2 or -3 file read as it is has no evaluations.engine: it reads as NULL (not recorded).
+bool has_engine_column(sqlite::Database& db) {
+    return db.query_int("SELECT COUNT(*) FROM pragma_table_info('evaluations') WHERE name = 'engine'") > 0;
+}
+
+std::string evaluation_columns(bool engine_column) {
+    return std::string(kEvaluationColumns) + (engine_column ? "COALESCE(e.engine, '')" : "''");
+}
 
 RunInfo read_run(const Row& row) {
     RunInfo r;
@@ -80,6 +89,7 @@ EvaluationRecord read_evaluation(const Row& row) {
     e.seconds = row.get<double>(10);
     e.message = row.get<std::string>(11);
     e.created = row.get<std::string>(12);
+    e.engine = row.get<std::string>(13);
     return e;
 }
 
@@ -152,11 +162,13 @@ struct StoreDatabase : sqlite::Database {
 
 struct Store::Impl {
     StoreDatabase db;
+    const bool engine_column = has_engine_column(db);
+    const std::string evaluation_columns = actsearch::db::evaluation_columns(engine_column);
     // Declared after db: statements are finalized before the connection closes.
     Statement insert_run, update_run_status, select_run, select_runs, select_run_by_setup;
     Statement insert_candidate, select_candidate, select_candidate_by_expr, select_candidate_by_fingerprint,
         select_equivalents;
-    Statement insert_evaluation, select_evaluations_of, select_evaluation;
+    Statement insert_evaluation, select_evaluations_of, select_evaluation, select_engines;
     Statement select_leaderboard;
     Statement select_evaluations_of_run;
     Statement upsert_state, select_state;
@@ -206,33 +218,43 @@ ORDER BY c.id)",
                                              kCandidateColumns)),
           // Not INSERT OR IGNORE: that would also silently drop rows failing a CHECK or NOT NULL
           // constraint. Only the duplicate key (a resumed run redoing an evaluation) is ignored.
-          insert_evaluation(db, "INSERT INTO evaluations (candidate, run, task, fidelity, seed, status, "
-                                "val_acc, val_loss, train_loss, seconds, message, created) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                                "COALESCE(NULLIF(?12, ''), " ACTSEARCH_NOW ")) "
-                                // An evaluation is a pure function of the key: a second one is the same and
-                                // is dropped, unless the stored one failed for reasons outside the candidate.
-                                "ON CONFLICT (candidate, task, fidelity, seed) DO UPDATE SET "
-                                "run = excluded.run, status = excluded.status, val_acc = excluded.val_acc, "
-                                "val_loss = excluded.val_loss, train_loss = excluded.train_loss, "
-                                "seconds = excluded.seconds, message = excluded.message, created = excluded.created "
-                                "WHERE evaluations.status IN ('error', 'over_budget')"),
+          // A read-only file of version 2 or 3 has no engine column; this statement is never run there.
+          insert_evaluation(db, fmt::format(
+                                    "INSERT INTO evaluations (candidate, run, task, fidelity, seed, status, "
+                                    "val_acc, val_loss, train_loss, seconds, message, created{0}) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                    "COALESCE(NULLIF(?12, ''), " ACTSEARCH_NOW "){1}) "
+                                    // An evaluation is a pure function of the key: a second one is the same
+                                    // and is dropped, unless the stored one failed for reasons outside the
+                                    // candidate.
+                                    "ON CONFLICT (candidate, task, fidelity, seed) DO UPDATE SET "
+                                    "run = excluded.run, status = excluded.status, val_acc = excluded.val_acc, "
+                                    "val_loss = excluded.val_loss, train_loss = excluded.train_loss, "
+                                    "seconds = excluded.seconds, message = excluded.message, "
+                                    "created = excluded.created{2} "
+                                    "WHERE evaluations.status IN ('error', 'over_budget')",
+                                    engine_column ? ", engine" : "", engine_column ? ", NULLIF(?13, '')" : "",
+                                    engine_column ? ", engine = excluded.engine" : "")),
           select_evaluations_of(db, fmt::format(R"(
 WITH key AS (SELECT COALESCE(representative, id) AS id FROM candidates WHERE id = ?1),
      members AS (SELECT id FROM key UNION SELECT c.id FROM candidates AS c, key WHERE c.representative = key.id)
 SELECT {} FROM evaluations AS e
 WHERE e.candidate IN (SELECT id FROM members)
 ORDER BY e.task, e.fidelity, e.seed, e.id)",
-                                                kEvaluationColumns)),
+                                                evaluation_columns)),
           select_evaluation(db, fmt::format(
                                     "SELECT {} FROM evaluations AS e "
                                     "WHERE e.candidate IN (?1, (SELECT representative FROM candidates WHERE id = ?1)) "
                                     "AND e.task = ?2 AND e.fidelity = ?3 AND e.seed = ?4 "
                                     "ORDER BY e.candidate = ?1 DESC LIMIT 1",
-                                    kEvaluationColumns)),
+                                    evaluation_columns)),
+          select_engines(db, fmt::format("SELECT {} AS engine, COUNT(*) AS n FROM evaluations "
+                                         "WHERE task = ?1 AND fidelity = ?2 AND status IN ('ok', 'diverged') "
+                                         "GROUP BY engine ORDER BY n DESC, engine",
+                                         engine_column ? "COALESCE(engine, '')" : "''")),
           select_leaderboard(db, leaderboard_query()),
           select_evaluations_of_run(db, fmt::format("SELECT {} FROM evaluations AS e WHERE e.run = ?1 ORDER BY e.id",
-                                                    kEvaluationColumns)),
+                                                    evaluation_columns)),
           upsert_state(db, "INSERT INTO strategy_state (run, key, blob, updated) VALUES (?1, ?2, ?3, " ACTSEARCH_NOW ") "
                            "ON CONFLICT (run, key) DO UPDATE SET blob = excluded.blob, updated = excluded.updated"),
           select_state(db, "SELECT blob FROM strategy_state WHERE run = ?1 AND key = ?2"),
@@ -338,7 +360,14 @@ std::vector<CandidateRecord> Store::equivalents_of(std::int64_t candidate) {
 bool Store::insert_evaluation(const EvaluationRecord& e) {
     return impl_->insert_evaluation.execute(e.candidate, positive_or_null(e.run), e.task, e.fidelity, e.seed,
                                             e.status, e.val_acc, e.val_loss, e.train_loss, e.seconds, e.message,
-                                            e.created) > 0;
+                                            e.created, e.engine) > 0;
+}
+
+std::vector<EngineCount> Store::engines(const std::string& task, const std::string& fidelity) {
+    std::vector<EngineCount> out;
+    Row row = impl_->select_engines.query(task, fidelity);
+    while (row.next()) out.push_back({row.get<std::string>(0), row.get<std::int64_t>(1)});
+    return out;
 }
 
 std::vector<EvaluationRecord> Store::evaluations_of(std::int64_t candidate) {

@@ -61,7 +61,8 @@ std::optional<db::CandidateRecord> find_candidate(db::Store& store, const Candid
 }
 
 db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const std::string& task,
-                                     const std::string& fidelity, std::uint64_t seed, const engine::EvalResult& r) {
+                                     const std::string& fidelity, std::uint64_t seed, const engine::EvalResult& r,
+                                     const std::string& engine) {
     db::EvaluationRecord e;
     e.candidate = candidate;
     e.run = run;
@@ -74,6 +75,8 @@ db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, c
     e.train_loss = r.train_loss;
     e.seconds = r.seconds;
     e.message = r.message;
+    // Rows of candidates that were never trained (invalid on the probe points) leave it unrecorded.
+    if (r.status == engine::EvalStatus::Ok || r.status == engine::EvalStatus::Diverged) e.engine = engine;
     return e;
 }
 

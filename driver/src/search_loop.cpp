@@ -248,7 +248,7 @@ SearchLoop::Round SearchLoop::resolve(const std::vector<Choice>& choices) {
             r.message = info.fingerprint.reason;
             for (std::size_t s = 0; s < seeds0; ++s) {
                 store_.insert_evaluation(make_evaluation(e.target, run_, screen.scorer.task, screen.scorer.fidelity,
-                                                         seed_of(static_cast<int>(s)), r));
+                                                         seed_of(static_cast<int>(s)), r, screen.scorer.engine));
                 e.results[s] = r;
             }
             ++invalid_;
@@ -270,7 +270,7 @@ SearchLoop::Round SearchLoop::resolve(const std::vector<Choice>& choices) {
             r.message = fmt::format("over budget: cost {:.3g} > {:.3g} (relu = 1)", e.cost, spec_.cost.max_cost);
             for (std::size_t s = 0; s < seeds0; ++s) {
                 db::EvaluationRecord rec = make_evaluation(e.candidate, run_, screen.scorer.task, screen.scorer.fidelity,
-                                                           seed_of(static_cast<int>(s)), r);
+                                                           seed_of(static_cast<int>(s)), r, "");
                 rec.status = "over_budget";
                 store_.insert_evaluation(rec);
                 e.results[s] = r;
@@ -352,7 +352,7 @@ void SearchLoop::train(Round& round) {
             const auto& slots = round.job_slots.at(job.id);
             const Entry& first = round.entries[slots.front().first];
             const Scorer& sc = spec_.rungs[first.rung].scorer;
-            store_.insert_evaluation(make_evaluation(first.target, run_, sc.task, sc.fidelity, job.seed, r));
+            store_.insert_evaluation(make_evaluation(first.target, run_, sc.task, sc.fidelity, job.seed, r, sc.engine));
             for (const auto& [entry, seed] : slots) {
                 round.entries[entry].results[seed] = r;
                 if (round.entries[entry].rung == 0 && !round.entries[entry].twin) trained_.insert(first.target);

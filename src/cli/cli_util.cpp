@@ -158,4 +158,15 @@ std::unique_ptr<db::Store> open_store(const std::string& path, bool read_only) {
     }
 }
 
+std::string mixed_engines_note(const std::vector<db::EngineCount>& engines) {
+    if (engines.size() <= 1) return "";
+    std::string parts;
+    for (const db::EngineCount& e : engines)
+        parts += fmt::format("{}{}: {}", parts.empty() ? "" : "; ", e.engine.empty() ? "not recorded" : e.engine,
+                             e.evaluations);
+    return fmt::format("note: these evaluations were trained by {} engines ({}); their rounding differs, so their "
+                       "scores agree within seed noise, not bit for bit",
+                       engines.size(), parts);
+}
+
 }  // namespace actsearch::cli

@@ -52,6 +52,11 @@ void check_output_folder(const std::string& path);
 // Writes `text` to the file `path`; std::runtime_error "cannot write 'path'" when that fails.
 void write_text_file(const std::string& path, const std::string& text);
 
+// "" when the evaluations behind a ranking came from at most one engine; otherwise one line saying
+// which engines (engine::identity(), "" for rows that do not record it) trained how many of them:
+// their rounding differs, so such scores agree within seed noise, not bit for bit.
+std::string mixed_engines_note(const std::vector<db::EngineCount>& engines);
+
 // The results database, opened for a command. Everything wrong with the file itself is bad input
 // (UsageError, exit 2): read_only and missing ("no database at 'x.db' (run a search or eval first)"),
 // a directory, a folder that does not exist, not SQLite, truncated, another program's database, a newer

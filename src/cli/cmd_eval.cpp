@@ -179,7 +179,7 @@ void run_eval(const EvalOptions& o) {
         const StoredCandidate stored = store_candidate(store, cand);
         for (const auto& r : results)
             store.insert_evaluation(
-                make_evaluation(stored.target, run_id, task.name, task.fidelity.key(), r.seed, r.result));
+                make_evaluation(stored.target, run_id, task.name, task.fidelity.key(), r.seed, r.result, engine::identity()));
         store.set_run_status(run_id, "finished");
         tx.commit();
     }

@@ -43,6 +43,10 @@ void print_json(const FidelityReport& r) {
                        {"score", number(f.score)}, {"ok_mean", number(f.ok_mean)}, {"ok_std", number(f.ok_std)},
                        {"ok", f.ok}, {"diverged", f.diverged}, {"other", f.other}, {"seeds", seeds}});
     }
+    nlohmann::json engines = nlohmann::json::array();   // "" -> null: a stored row that does not record it
+    for (const db::EngineCount& e : r.engines)
+        engines.push_back({{"engine", e.engine.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.engine)},
+                           {"evaluations", e.evaluations}});
     const nlohmann::json out{{"task", r.task},
                              {"fidelity", r.fidelity},
                              {"reference", r.reference_source},
@@ -55,6 +59,7 @@ void print_json(const FidelityReport& r) {
                              {"reused", r.reused},
                              {"cpu_seconds_per_eval", number(r.cpu_seconds_per_eval)},
                              {"wall_seconds_per_eval", number(r.wall_seconds_per_eval)},
+                             {"engines", engines},
                              {"functions", fns}};
     fmt::print("{}\n", out.dump(2));
 }
@@ -83,6 +88,7 @@ void print_table(const FidelityReport& r) {
                fixed(r.spearman, 3), fixed(r.spearman_ci.low, 2), fixed(r.spearman_ci.high, 2), r.functions.size(),
                fixed(100 * r.median_seed_std, 2), 100 * r.diverged_share, fixed(r.cpu_seconds_per_eval, 2), r.trained,
                r.reused, fixed(r.wall_seconds_per_eval, 2));
+    if (const std::string note = mixed_engines_note(r.engines); !note.empty()) fmt::print("{}\n", note);
 }
 
 void run(Options& o) {

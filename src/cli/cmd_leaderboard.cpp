@@ -100,6 +100,14 @@ void run_leaderboard(const LeaderboardOptions& o) {
     }
     if (format == OutputFormat::Table && title) fmt::print("{}\n", *title);
     fmt::print("{}", render_leaderboard(rows, format, twins));
+    // A key whose evaluations come from several engines: said beside the table (on stderr for the
+    // machine-readable formats, which stay as they are).
+    std::set<std::pair<std::string, std::string>> keys;
+    for (const db::LeaderboardRow& r : rows) keys.insert({r.task, r.fidelity});
+    for (const auto& [task, fidelity] : keys)
+        if (const std::string note = mixed_engines_note(store->engines(task, fidelity)); !note.empty())
+            fmt::print(format == OutputFormat::Table ? stdout : stderr, "{}{}\n", note,
+                       keys.size() > 1 ? fmt::format(" ({} {})", task, fidelity) : "");
 }
 
 }  // namespace

@@ -31,10 +31,11 @@ Table evaluations_table(db::Store& store, std::int64_t candidate) {
     t.columns = {{"id", Align::Right},       {"candidate", Align::Right}, {"run", Align::Right},
                  {"task"},                   {"fidelity"},                {"seed", Align::Right},
                  {"status"},                 {"val_acc", Align::Right, 4}, {"val_loss", Align::Right, 4},
-                 {"train_loss", Align::Right, 4}, {"seconds", Align::Right, 2}, {"message"}};
+                 {"train_loss", Align::Right, 4}, {"seconds", Align::Right, 2}, {"engine"}, {"message"}};
     for (const db::EvaluationRecord& e : store.evaluations_of(candidate)) {
         t.add_row({e.id, e.candidate, e.run > 0 ? Cell{e.run} : Cell{}, e.task, e.fidelity, e.seed, e.status,
-                   e.val_acc, e.val_loss, e.train_loss, e.seconds, e.message});
+                   e.val_acc, e.val_loss, e.train_loss, e.seconds, e.engine.empty() ? Cell{} : Cell{e.engine},
+                   e.message});
     }
     return t;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -66,6 +67,10 @@ FidelityReport run_fidelity(const Reference& reference, const FidelityOptions& o
     };
     std::vector<Todo> todo;
     std::vector<driver::Job> jobs;
+    std::map<std::string, int> engines;   // of the trained candidate-seeds
+    const auto count_engine = [&engines](const engine::EvalResult& r, const std::string& engine) {
+        if (r.status == engine::EvalStatus::Ok || r.status == engine::EvalStatus::Diverged) ++engines[engine];
+    };
     if (!o.db.empty()) {
         store.emplace(o.db);
         db::RunInfo run;
@@ -93,6 +98,7 @@ FidelityReport run_fidelity(const Reference& reference, const FidelityOptions& o
                 auto e = store->find_evaluation(target[i], task.name, task.fidelity.key(), std::int64_t(f.seeds[s]));
                 if (e && e->status != "error") {
                     f.results[s] = result_of(*e);
+                    count_engine(f.results[s], e->engine);
                     ++rep.reused;
                     continue;
                 }
@@ -121,11 +127,12 @@ FidelityReport run_fidelity(const Reference& reference, const FidelityOptions& o
             const Todo& t = todo[job.id];
             FunctionResult& f = rep.functions[t.function];
             f.results[t.seed_index] = r;
+            count_engine(r, engine::identity());
             cpu_total += cpu[job.id];
             ++done;
             if (store)   // stored at once: a killed harness keeps what it trained
                 store->insert_evaluation(make_evaluation(target[t.function], run_id, task.name, task.fidelity.key(),
-                                                         job.seed, r));
+                                                         job.seed, r, engine::identity()));
             if (!o.quiet)
                 progress.update(fmt::format("  {}/{} evaluations on {} | last {} {:.4f}", done, jobs.size(),
                                             task.name, f.canonical, r.val_acc));
@@ -134,6 +141,9 @@ FidelityReport run_fidelity(const Reference& reference, const FidelityOptions& o
     progress.clear();
     if (store) store->set_run_status(run_id, "finished");
     rep.trained = int(jobs.size());
+    for (const auto& [name, count] : engines) rep.engines.push_back({name, count});
+    std::stable_sort(rep.engines.begin(), rep.engines.end(),
+                     [](const db::EngineCount& a, const db::EngineCount& b) { return a.evaluations > b.evaluations; });
     rep.cpu_seconds_per_eval = jobs.empty() ? kNaN : cpu_total / double(jobs.size());
 
     std::vector<double> ref_scores, proxy_scores, stds, walls;

@@ -12,7 +12,7 @@
 #include "actsearch/stats/rank.hpp"
 #include "task_options.hpp"
 
-namespace actsearch::db { class Store; }
+#include "actsearch/db/store.hpp"
 
 namespace actsearch::cli {
 
@@ -72,6 +72,10 @@ struct FidelityReport {
     int trained = 0, reused = 0;       // candidate-seeds trained now / answered from the store
     double cpu_seconds_per_eval = 0;   // CPU time per candidate-seed trained now (NaN when none)
     double wall_seconds_per_eval = 0;  // median wall time of every candidate-seed, stored ones included
+    // The engines (engine::identity(), "" where a stored row does not record it) behind the trained
+    // (ok or diverged) candidate-seeds, with how many each: more than one means the ranking mixes
+    // different engines' rounding.
+    std::vector<db::EngineCount> engines;
 };
 
 // Evaluates every reference function for `seeds` seeds on the task (reusing what the store already

@@ -62,7 +62,8 @@ driver::Scorer make_scorer(const TaskOptions& opts) {
                     return r;
                 }
                 return engine::evaluate(parsed.expr(), task, j.seed, 1);   // one thread per candidate
-            }};
+            },
+            engine::identity()};
 }
 
 // The progress line: rung 0's counts as before, the rungs above it, and the time left for all of them.

@@ -62,6 +62,67 @@ TEST(Fidelity, BuiltInReferenceStoredAndReused) {
     EXPECT_NE(table.out.find("median per-seed std"), std::string::npos) << table.out;
 }
 
+// Every trained evaluation records the engine that trained it; a ranking whose evaluations come from
+// several engines (an older database trained by another engine revision) says so beside the table.
+TEST(Fidelity, EnginesBehindTheEvaluationsAreRecordedAndAMixIsSaid) {
+    ScratchDir dir;
+    const std::string db = (dir.path() / "f.db").string();
+    const std::vector<std::string> args{"fidelity", "--task", "synthetic", "--steps", "30", "--seeds", "2",
+                                        "--db", db, "--format", "json", "--threads", "2"};
+    const nlohmann::json first = run_json(args, dir.path());
+    int trained = 0;   // ok or diverged
+    for (const auto& f : first["functions"]) trained += f["ok"].get<int>() + f["diverged"].get<int>();
+    ASSERT_GT(trained, 5);
+    ASSERT_EQ(first["engines"].size(), 1u) << first["engines"];
+    const std::string engine = first["engines"][0]["engine"];
+    EXPECT_EQ(engine.rfind("engine ", 0), 0u) << engine;
+    EXPECT_NE(engine.find("oneDNN "), std::string::npos) << engine;
+    EXPECT_EQ(first["engines"][0]["evaluations"], trained);
+    // Reused from the store, the same engine.
+    EXPECT_EQ(run_json(args, dir.path())["engines"], first["engines"]);
+
+    // One engine: no note, in the fidelity table nor in the leaderboard.
+    const std::vector<std::string> table_args{"fidelity", "--task", "synthetic", "--steps", "30", "--seeds", "2",
+                                              "--db", db};
+    EXPECT_EQ(run_binary(table_args, dir.path()).out.find("note:"), std::string::npos);
+    EXPECT_EQ(run_binary({"leaderboard", "--db", db}, dir.path()).out.find("note:"), std::string::npos);
+
+    // Five rows as an older version left them (no engine recorded), three from another engine revision.
+    ASSERT_EQ(std::system(("sqlite3 '" + db + "' \"UPDATE evaluations SET engine = NULL WHERE id IN (SELECT id FROM "
+                           "evaluations WHERE status = 'ok' ORDER BY id LIMIT 5); UPDATE evaluations SET engine = "
+                           "'engine 2, oneDNN 2.6.3' WHERE id IN (SELECT id FROM evaluations WHERE status = 'ok' AND "
+                           "engine IS NOT NULL ORDER BY id LIMIT 3)\"")
+                              .c_str()),
+              0);
+    const nlohmann::json mixed = run_json(args, dir.path());
+    ASSERT_EQ(mixed["engines"].size(), 3u) << mixed["engines"];
+    EXPECT_EQ(mixed["engines"][0]["engine"], engine);
+    EXPECT_EQ(mixed["engines"][0]["evaluations"], trained - 8);
+    EXPECT_EQ(mixed["engines"][1]["evaluations"], 5);
+    EXPECT_TRUE(mixed["engines"][1]["engine"].is_null());
+    EXPECT_EQ(mixed["engines"][2]["engine"], "engine 2, oneDNN 2.6.3");
+    EXPECT_EQ(mixed["engines"][2]["evaluations"], 3);
+    EXPECT_EQ(mixed["spearman"], first["spearman"]);   // the scores themselves are untouched
+
+    const std::string expected = "note: these evaluations were trained by 3 engines (" + engine + ": " +
+                                 std::to_string(trained - 8) + "; not recorded: 5; engine 2, oneDNN 2.6.3: 3)";
+    const ProcessResult table = run_binary(table_args, dir.path());
+    ASSERT_EQ(table.status, 0) << table.err;
+    EXPECT_NE(table.out.find(expected), std::string::npos) << table.out;
+    const ProcessResult board = run_binary({"leaderboard", "--db", db}, dir.path());
+    ASSERT_EQ(board.status, 0) << board.err;
+    EXPECT_NE(board.out.find(expected), std::string::npos) << board.out;
+    // Machine-readable output stays parseable: the note goes to stderr.
+    const ProcessResult json_board = run_binary({"leaderboard", "--db", db, "--format", "json"}, dir.path());
+    ASSERT_EQ(json_board.status, 0) << json_board.err;
+    EXPECT_NO_THROW((void)nlohmann::json::parse(json_board.out)) << json_board.out;
+    EXPECT_NE(json_board.err.find(expected), std::string::npos) << json_board.err;
+    // show lists each evaluation's engine.
+    const ProcessResult show = run_binary({"show", "relu(x)", "--db", db}, dir.path());
+    ASSERT_EQ(show.status, 0) << show.err;
+    EXPECT_NE(show.out.find("engine"), std::string::npos) << show.out;
+}
+
 TEST(Fidelity, UserCsvAndAnotherTaskAsReference) {
     ScratchDir dir;
     const fs::path csv = dir.path() / "mine.csv";

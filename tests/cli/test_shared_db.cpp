@@ -114,6 +114,38 @@ TEST(SharedDb, AnotherUserReadsThenTheOwnerWritesAgain) {
     EXPECT_NE(board.out.find("x*sigmoid(x)"), std::string::npos) << board.out;
 }
 
+// A database of an older schema (version 3: no evaluations.engine) that its reader may not migrate is
+// read as it is: the reader's statements do without the column, and the file stays at version 3 until
+// its owner opens it.
+TEST(SharedDb, AReaderReadsAVersion3DatabaseItCannotMigrate) {
+    ScratchDir dir;
+    SKIP_UNLESS_USERS_CAN_RUN(dir.path());
+    const fs::path folder = shared_folder(dir);
+    const fs::path db = folder / "shared.db";
+    ASSERT_EQ(actsearch_as(kOwner, eval_args("relu(x)", db), dir.path()).status, 0);
+    const auto sql = [&](const std::string& statement) {
+        return run_as(kOwner, {"sqlite3", db.string(), statement}, dir.path());
+    };
+    ASSERT_EQ(sql("ALTER TABLE evaluations DROP COLUMN engine; PRAGMA user_version = 3;").status, 0);
+
+    for (const std::string command : {"leaderboard", "show"}) {
+        std::vector<std::string> args{command, "--db", db.string()};
+        if (command == "show") args.insert(args.begin() + 1, "relu(x)");
+        const ProcessResult r = actsearch_as(kOther, args, dir.path());
+        ASSERT_EQ(r.status, 0) << command << ": " << r.err;
+        EXPECT_NE(r.out.find("relu(x)"), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find("note:"), std::string::npos) << r.out;   // one engine: not recorded
+    }
+    EXPECT_EQ(sql("PRAGMA user_version").out, "3\n");
+    EXPECT_EQ(files_owned_by(folder, kOther.name), std::vector<std::string>{}) << "the reader left files";
+
+    // The owner's next opening migrates it; the old row's engine reads as not recorded.
+    const ProcessResult write = actsearch_as(kOwner, eval_args("x*sigmoid(x)", db), dir.path());
+    ASSERT_EQ(write.status, 0) << write.err;
+    EXPECT_EQ(sql("PRAGMA user_version").out, "4\n");
+    EXPECT_EQ(sql("SELECT COUNT(*) FROM evaluations WHERE engine IS NULL").out, "1\n");
+}
+
 // Files left by another user's read-only opener that does not take care (sqlite3 -readonly, an older
 // actsearch): empty and unused, so the owner's writer removes them and writes.
 TEST(SharedDb, TheOwnerRemovesAnotherUsersEmptyLeftovers) {

@@ -48,7 +48,7 @@ EvaluationRecord evaluation(std::int64_t candidate, const std::string& status, d
 }
 
 TEST(SchemaV3, Version2DatabaseIsReadableAsItIsAndMigratesKeepingRows) {
-    ASSERT_EQ(Store::kSchemaVersion, 3);
+    ASSERT_GE(Store::kSchemaVersion, 3);
     test::ScratchDir dir;
     const std::string path = dir.file("v2.db");
     write_v2(path);
@@ -89,7 +89,7 @@ TEST(SchemaV3, Version2DatabaseIsReadableAsItIsAndMigratesKeepingRows) {
     // The view was rebuilt with the table.
     sqlite::Database db(path, sqlite::OpenMode::ReadOnly);
     EXPECT_EQ(db.query_int("SELECT COUNT(*) FROM leaderboard"), 2);
-    EXPECT_EQ(db.query_int("PRAGMA user_version"), 3);
+    EXPECT_EQ(db.query_int("PRAGMA user_version"), Store::kSchemaVersion);
 }
 
 }  // namespace

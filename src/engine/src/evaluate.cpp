@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include "actsearch/grammar/fingerprint.hpp"
 #include "actsearch/grammar/program.hpp"
 #include "actsearch/engine/detail/layers.hpp"
@@ -109,6 +111,14 @@ EvalResult evaluate_or_throw(const Expr& e, const TaskConfig& task, std::uint64_
 }
 
 }  // namespace
+
+const std::string& identity() {
+    static const std::string id = [] {
+        const dnnl_version_t* v = dnnl_version();
+        return fmt::format("engine {}, oneDNN {}.{}.{}", kEngineRevision, v->major, v->minor, v->patch);
+    }();
+    return id;
+}
 
 EvalResult evaluate(const Expr& e, const TaskConfig& task, std::uint64_t seed, int threads,
                     const std::function<void(double)>& progress) {

@@ -67,6 +67,14 @@ struct EvaluationRecord {
     double val_acc = 0, val_loss = 0, train_loss = 0, seconds = 0;
     std::string message;
     std::string created;
+    std::string engine;       // the engine that trained it (engine::identity()); empty: not recorded
+};
+
+// How many trained (ok or diverged) evaluations of a task and fidelity each engine produced; engine ""
+// counts the rows that do not record it.
+struct EngineCount {
+    std::string engine;
+    std::int64_t evaluations = 0;
 };
 
 // One row per (representative-or-self candidate, task, fidelity): scores at different fidelities (steps,
@@ -107,7 +115,7 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     // Runs.
     std::int64_t create_run(const RunInfo& info);              // status "running"
@@ -142,6 +150,9 @@ public:
     // representative's).
     std::optional<EvaluationRecord> find_evaluation(std::int64_t candidate, const std::string& task,
                                                     const std::string& fidelity, std::int64_t seed);
+    // The engines behind the trained evaluations of (task, fidelity), most evaluations first. More than
+    // one means a ranking at that key mixes rounding of different engine versions.
+    std::vector<EngineCount> engines(const std::string& task, const std::string& fidelity);
 
     std::vector<LeaderboardRow> leaderboard(const LeaderboardQuery& q);
 

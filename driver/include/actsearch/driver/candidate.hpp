@@ -47,8 +47,11 @@ StoredCandidate store_twin(db::Store& store, const CandidateInfo& c, std::int64_
 // fingerprint) that was trained itself.
 std::optional<db::CandidateRecord> find_candidate(db::Store& store, const CandidateInfo& c);
 
+// `engine` (engine::identity(), or empty when the score was not trained) is recorded for a result that
+// training produced (ok or diverged).
 db::EvaluationRecord make_evaluation(std::int64_t candidate, std::int64_t run, const std::string& task,
-                                     const std::string& fidelity, std::uint64_t seed, const engine::EvalResult& r);
+                                     const std::string& fidelity, std::uint64_t seed, const engine::EvalResult& r,
+                                     const std::string& engine);
 
 // The inverse of make_evaluation: a stored evaluation as the engine's result.
 engine::EvalResult result_of(const db::EvaluationRecord& e);

@@ -50,6 +50,8 @@ struct Scorer {
     std::string task;
     std::string fidelity;
     ScoreFn score;
+    std::string engine;   // what trains the candidates (engine::identity()), stored with each evaluation;
+                          // empty for a table task, which looks scores up
 };
 
 struct Rung {

@@ -106,6 +106,16 @@ struct EvalResult {
 EvalResult evaluate(const Expr& e, const TaskConfig& task, std::uint64_t seed, int threads = 1,
                     const std::function<void(double)>& progress = {});
 
+// The engine's bit-changing revision: raised whenever a change keeps every recipe but changes the bits of
+// scores (other rounding), so that stored evaluations say which engine trained them.
+//   3: dense layers on oneDNN's matmul (2026-12-03); convolutions on oneDNN 2.6 and the vectorised
+//      transcendental primitives before it. Earlier engines were not recorded.
+inline constexpr int kEngineRevision = 3;
+
+// "engine <revision>, oneDNN <major.minor.patch>" (the oneDNN library loaded at run time): what the
+// store records with every trained evaluation.
+const std::string& identity();
+
 // Loads (once per process, thread-safe) the datasets a task needs, so that parallel evaluations do
 // not race to load them. Throws DataError with a one-line message when files are missing.
 void preload(const TaskConfig& task);
