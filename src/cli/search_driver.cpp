@@ -1,10 +1,13 @@
 #include "search_driver.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -35,10 +38,27 @@ template <typename T>
 T number(const std::string& spec, const std::string& key, const std::string& text, T lo, T hi) {
     T v{};
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || end != text.data() + text.size() || !(v >= lo && v <= hi))
-        throw UsageError(fmt::format("bad --rung '{}': {} must be a number between {} and {}, not '{}'", spec, key,
-                                     lo, hi, text));
+    if (ec != std::errc() || end != text.data() + text.size() || !(v >= lo && v <= hi)) {
+        const bool positive = std::is_floating_point_v<T> && lo == std::numeric_limits<T>::min();
+        throw UsageError(positive ? fmt::format("bad --rung '{}': {} must be a number above 0 and at most {}, not '{}'",
+                                                spec, key, hi, text)
+                                  : fmt::format("bad --rung '{}': {} must be a number between {} and {}, not '{}'",
+                                                spec, key, lo, hi, text));
+    }
     return v;
+}
+
+// A --rung value that is one of `words` (any case, as the options take them).
+int word(const std::string& spec, const std::string& key, const std::string& text, const Words& words) {
+    std::string lower = text;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    std::vector<std::string> names;
+    for (const auto& [name, value] : words) {
+        if (name == lower) return value;
+        names.push_back(name);
+    }
+    throw UsageError(fmt::format("bad --rung '{}': {} must be one of {}, not '{}'", spec, key, fmt::join(names, ", "),
+                                 text));
 }
 
 // A proxy task (trained by the engine) or a table task (looked up in an earlier run's database).
@@ -115,28 +135,29 @@ RungOptions parse_rung(const std::string& spec, const RungOptions& base) {
         const auto eq = kv.find('=');
         if (eq == std::string::npos) throw UsageError(fmt::format("bad --rung '{}': '{}' is not key=value", spec, kv));
         const std::string key = kv.substr(0, eq), value = kv.substr(eq + 1);
-        constexpr int kMaxInt = 1'000'000'000;
-        if (key == "seeds") r.seeds = number(spec, key, value, 1, 1000);
-        else if (key == "keep") r.keep = number(spec, key, value, std::numeric_limits<double>::min(), 1e9);
-        else if (key == "steps") r.task.fidelity.steps = number(spec, key, value, 1, kMaxInt);
-        else if (key == "width") r.task.fidelity.width = number(spec, key, value, 1, 1'000'000);
-        else if (key == "depth") r.task.fidelity.depth = number(spec, key, value, 1, 1000);
-        else if (key == "batch") r.task.fidelity.batch = number(spec, key, value, 1, 1'000'000);
-        else if (key == "lr") r.task.fidelity.lr = number(spec, key, value, std::numeric_limits<double>::min(), 1e6);
-        else if (key == "warmup") r.task.fidelity.warmup = number(spec, key, value, 0, kMaxInt);
-        else if (key == "wd") r.task.fidelity.wd = number(spec, key, value, 0.0, 1e6);
-        else if (key == "clip") r.task.fidelity.clip = number(spec, key, value, 0.0, 1e9);
-        else if (key == "recal") r.task.fidelity.recal = number(spec, key, value, 0, 1'000'000);
-        else if (key == "downsample") r.task.fidelity.downsample = number(spec, key, value, 1, 8);
-        else if (key == "val") r.task.fidelity.val = number(spec, key, value, 0, kMaxInt);
-        else if (key == "schedule" && (value == "constant" || value == "cosine"))
-            r.task.fidelity.schedule = value == "cosine" ? engine::Schedule::Cosine : engine::Schedule::Constant;
-        else if (key == "precision" && (value == "fp32" || value == "bf16"))
-            r.task.fidelity.precision = value == "bf16" ? engine::Precision::Bf16 : engine::Precision::Fp32;
+        // The same bounds and words as the options --seeds, --steps, ..., --precision (task_options.hpp).
+        const auto whole = [&](std::int64_t lo, std::int64_t hi) { return int(number(spec, key, value, lo, hi)); };
+        const auto real = [&](double lo, double hi) { return number(spec, key, value, lo, hi); };
+        constexpr double kPositive = std::numeric_limits<double>::min();
+        if (key == "seeds") r.seeds = whole(1, limits::kSeeds);
+        else if (key == "keep") r.keep = real(kPositive, 1e9);
+        else if (key == "steps") r.task.fidelity.steps = whole(1, limits::kSteps);
+        else if (key == "width") r.task.fidelity.width = whole(1, limits::kWidth);
+        else if (key == "depth") r.task.fidelity.depth = whole(1, limits::kDepth);
+        else if (key == "batch") r.task.fidelity.batch = whole(1, limits::kBatch);
+        else if (key == "lr") r.task.fidelity.lr = real(kPositive, limits::kLr);
+        else if (key == "warmup") r.task.fidelity.warmup = whole(0, limits::kSteps);
+        else if (key == "wd") r.task.fidelity.wd = real(0.0, limits::kWeightDecay);
+        else if (key == "clip") r.task.fidelity.clip = real(0.0, limits::kClip);
+        else if (key == "recal") r.task.fidelity.recal = whole(0, limits::kRecal);
+        else if (key == "downsample") r.task.fidelity.downsample = whole(1, 8);
+        else if (key == "val") r.task.fidelity.val = whole(0, limits::kValidation);
+        else if (key == "schedule") r.task.fidelity.schedule = engine::Schedule(word(spec, key, value, schedule_words()));
+        else if (key == "precision") r.task.fidelity.precision = engine::Precision(word(spec, key, value, precision_words()));
         else
-            throw UsageError(fmt::format("bad --rung '{}': unknown key or value '{}' (keys: seeds, keep, steps, "
-                                         "width, depth, lr, batch, schedule=constant|cosine, warmup, wd, clip, "
-                                         "recal, downsample, val, precision=fp32|bf16)", spec, kv));
+            throw UsageError(fmt::format("bad --rung '{}': unknown key '{}' (keys: seeds, keep, steps, width, depth, lr, "
+                                         "batch, schedule, warmup, wd, clip, recal, downsample, val, precision)",
+                                         spec, key));
     }
     if (r.keep >= 1 && r.keep != std::floor(r.keep))
         throw UsageError(fmt::format("bad --rung '{}': keep is a fraction below 1 or a whole count", spec));

@@ -11,6 +11,16 @@
 
 namespace actsearch::cli {
 
+const Words& schedule_words() {
+    static const Words words{{"constant", int(engine::Schedule::Constant)}, {"cosine", int(engine::Schedule::Cosine)}};
+    return words;
+}
+
+const Words& precision_words() {
+    static const Words words{{"fp32", int(engine::Precision::Fp32)}, {"bf16", int(engine::Precision::Bf16)}};
+    return words;
+}
+
 void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, const std::string& default_task) {
     o.task = default_task;
     const std::string what = prefix.empty() ? "" : "(" + prefix.substr(0, prefix.size() - 1) + ") ";
@@ -28,7 +38,7 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
     int_range(cmd->add_option("--" + prefix + "batch", o.fidelity.batch, what + "Batch size"), 1, limits::kBatch);
     one_of(cmd->add_option("--" + prefix + "schedule", o.fidelity.schedule,
                            what + "Learning-rate schedule after the warm-up: constant or cosine (decay to 0)"),
-           {{"constant", int(engine::Schedule::Constant)}, {"cosine", int(engine::Schedule::Cosine)}});
+           schedule_words());
     int_range(cmd->add_option("--" + prefix + "warmup", o.fidelity.warmup, what + "Linear warm-up steps (0: none)"),
               0, limits::kSteps);
     int_range(cmd->add_option("--" + prefix + "downsample", o.fidelity.downsample,
@@ -49,7 +59,7 @@ void add_task_options(CLI::App* cmd, TaskOptions& o, const std::string& prefix, 
     one_of(cmd->add_option("--" + prefix + "precision", o.fidelity.precision,
                            what + "Arithmetic of the convolutions: fp32, or bf16 operands with fp32 accumulation "
                                   "(needs a CPU with native bf16; part of the results' fidelity key)"),
-           {{"fp32", int(engine::Precision::Fp32)}, {"bf16", int(engine::Precision::Bf16)}});
+           precision_words());
     cmd->add_option("--" + prefix + "data-dir", o.data_dir,
                     what + "Data directory (Fashion-MNIST: /usr/share/datasets/fashion-mnist; CIFAR-10: "
                            "the folder of data_batch_*.bin; a task file: replaces its [data] dir)");

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "actsearch/engine/evaluate.hpp"
 
@@ -30,6 +32,12 @@ inline constexpr std::int64_t kTop = 1'000'000;   // rows of a leaderboard (0: a
 inline constexpr std::int64_t kPromote = 1000;    // candidates promoted
 inline constexpr std::int64_t kListed = 1'000'000'000;
 }  // namespace limits
+
+// The words of the enum-valued fidelity options, for --schedule and --precision and for the same keys
+// of a --rung (one table each, so the two spellings cannot drift apart).
+using Words = std::vector<std::pair<std::string, int>>;
+const Words& schedule_words();
+const Words& precision_words();
 
 struct TaskOptions {
     std::string task = "fmnist-mlp";

@@ -15,6 +15,7 @@
 
 #include "actsearch/db/store.hpp"
 #include "process.hpp"
+#include "search_driver.hpp"
 
 namespace actsearch::test {
 namespace {
@@ -534,6 +535,29 @@ TEST(Cli, SearchOnAnotherTaskPromotesNothingByDefault) {
         EXPECT_EQ(b.status, 2) << bad.back() << ": " << b.err;
         EXPECT_NE(b.err.find("error: "), std::string::npos) << b.err;
     }
+    // A rung's keys take the values, bounds and words of the matching options, and say which in one line.
+    for (const auto& [rung, option, says] :
+         {std::tuple<std::string, std::vector<std::string>, std::string>{
+              "synthetic:width=5000", {"--width", "5000"}, "width must be a number between 1 and 1024, not '5000'"},
+          {"synthetic:wd=2", {"--wd", "2"}, "wd must be a number between 0 and 1, not '2'"},
+          {"synthetic:lr=0", {"--lr", "0"}, "lr must be a number above 0 and at most 10, not '0'"},
+          {"synthetic:schedule=linear", {"--schedule", "linear"}, "schedule must be one of constant, cosine, not 'linear'"},
+          {"synthetic:precision=fp16", {"--precision", "fp16"}, "precision must be one of fp32, bf16, not 'fp16'"}}) {
+        std::vector<std::string> with_rung{"search", "--space", space.string(), "--db", db.string(),
+                                           "--rung", "synthetic", "--rung", rung};
+        const auto b = run_binary(with_rung, dir.path());
+        EXPECT_EQ(b.status, 2) << rung << ": " << b.err;
+        EXPECT_NE(b.err.find(says), std::string::npos) << b.err;
+        EXPECT_EQ(std::count(b.err.begin(), b.err.end(), '\n'), 1) << b.err;
+        std::vector<std::string> with_option{"search", "--space", space.string(), "--db", db.string(), "--task",
+                                             "synthetic"};
+        with_option.insert(with_option.end(), option.begin(), option.end());
+        EXPECT_EQ(run_binary(with_option, dir.path()).status, 2) << option[0] << " " << option[1];
+    }
+    // Words in any case, as the options take them (the rung ladder itself runs in the tests above).
+    const cli::RungOptions words = cli::parse_rung("synthetic:schedule=Cosine,precision=BF16");
+    EXPECT_EQ(words.task.fidelity.schedule, engine::Schedule::Cosine);
+    EXPECT_EQ(words.task.fidelity.precision, engine::Precision::Bf16);
 }
 
 TEST(Cli, SigintMarksInterruptedAndResumes) {
