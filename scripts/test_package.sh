@@ -22,7 +22,7 @@ deb="$build/actsearch_${version}_$(dpkg --print-architecture).deb"
 
 info=$(dpkg-deb --field "$deb" Package Version Depends)
 echo "$info"
-for lib in libc6 libstdc++6 libsqlite3 libfmt libgomp1 zlib1g; do
+for lib in libc6 libstdc++6 libsqlite3 libfmt libgomp1 zlib1g libdnnl; do
   grep -q "^Depends:.*$lib" <<< "$info" || fail "Depends lacks $lib"
 done
 contents=$(dpkg-deb --contents "$deb")
