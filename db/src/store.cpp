@@ -168,7 +168,7 @@ struct Store::Impl {
     Statement insert_run, update_run_status, select_run, select_runs, select_run_by_setup;
     Statement insert_candidate, select_candidate, select_candidate_by_expr, select_candidate_by_fingerprint,
         select_equivalents;
-    Statement insert_evaluation, select_evaluations_of, select_evaluation, select_engines;
+    Statement insert_evaluation, select_evaluations_of, select_evaluation;
     Statement select_leaderboard;
     Statement select_evaluations_of_run;
     Statement upsert_state, select_state;
@@ -248,10 +248,6 @@ ORDER BY e.task, e.fidelity, e.seed, e.id)",
                                     "AND e.task = ?2 AND e.fidelity = ?3 AND e.seed = ?4 "
                                     "ORDER BY e.candidate = ?1 DESC LIMIT 1",
                                     evaluation_columns)),
-          select_engines(db, fmt::format("SELECT {} AS engine, COUNT(*) AS n FROM evaluations "
-                                         "WHERE task = ?1 AND fidelity = ?2 AND status IN ('ok', 'diverged') "
-                                         "GROUP BY engine ORDER BY n DESC, engine",
-                                         engine_column ? "COALESCE(engine, '')" : "''")),
           select_leaderboard(db, leaderboard_query()),
           select_evaluations_of_run(db, fmt::format("SELECT {} FROM evaluations AS e WHERE e.run = ?1 ORDER BY e.id",
                                                     evaluation_columns)),
@@ -358,16 +354,12 @@ std::vector<CandidateRecord> Store::equivalents_of(std::int64_t candidate) {
 }
 
 bool Store::insert_evaluation(const EvaluationRecord& e) {
+    // Only a read-only connection reads a file without the engine column as it is; it never writes.
+    if (!impl_->engine_column)
+        throw DbError(fmt::format("'{}': cannot store an evaluation in a database opened read-only", path()));
     return impl_->insert_evaluation.execute(e.candidate, positive_or_null(e.run), e.task, e.fidelity, e.seed,
                                             e.status, e.val_acc, e.val_loss, e.train_loss, e.seconds, e.message,
                                             e.created, e.engine) > 0;
-}
-
-std::vector<EngineCount> Store::engines(const std::string& task, const std::string& fidelity) {
-    std::vector<EngineCount> out;
-    Row row = impl_->select_engines.query(task, fidelity);
-    while (row.next()) out.push_back({row.get<std::string>(0), row.get<std::int64_t>(1)});
-    return out;
 }
 
 std::vector<EvaluationRecord> Store::evaluations_of(std::int64_t candidate) {

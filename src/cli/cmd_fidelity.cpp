@@ -88,7 +88,6 @@ void print_table(const FidelityReport& r) {
                fixed(r.spearman, 3), fixed(r.spearman_ci.low, 2), fixed(r.spearman_ci.high, 2), r.functions.size(),
                fixed(100 * r.median_seed_std, 2), 100 * r.diverged_share, fixed(r.cpu_seconds_per_eval, 2), r.trained,
                r.reused, fixed(r.wall_seconds_per_eval, 2));
-    if (const std::string note = mixed_engines_note(r.engines); !note.empty()) fmt::print("{}\n", note);
 }
 
 void run(Options& o) {
@@ -107,6 +106,9 @@ void run(Options& o) {
     if (o.format == "json") print_json(report);
     else if (o.format == "csv") print_csv(report);
     else print_table(report);
+    // Under the table; on stderr for csv and json, which stay parseable (json also lists the engines).
+    if (const std::string note = mixed_engines_note(report.engines); !note.empty())
+        fmt::print(o.format == "table" ? stdout : stderr, "{}\n", note);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // of each mean and the candidates tied with the best (leaderboard_print.hpp).
 #include <limits>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 
@@ -70,6 +71,23 @@ std::optional<std::string> select_rung(db::Store& store, const LeaderboardOption
     return title;
 }
 
+// The engines behind the rows shown: the trained evaluations of each row's group of equivalent candidates
+// at the row's task and fidelity (with --run R, only those run R made, as the rows count them).
+std::vector<db::EngineCount> engines_of_rows(db::Store& store, const std::vector<db::LeaderboardRow>& rows,
+                                             const std::optional<std::int64_t>& run) {
+    std::map<std::string, std::int64_t> counts;
+    for (const db::LeaderboardRow& row : rows)
+        for (const db::EvaluationRecord& e : store.evaluations_of(row.candidate))
+            if (e.task == row.task && e.fidelity == row.fidelity && (e.status == "ok" || e.status == "diverged") &&
+                (!run || e.run == *run))
+                ++counts[e.engine];
+    std::vector<db::EngineCount> out;
+    for (const auto& [engine, n] : counts) out.push_back({engine, n});
+    std::stable_sort(out.begin(), out.end(),
+                     [](const db::EngineCount& a, const db::EngineCount& b) { return a.evaluations > b.evaluations; });
+    return out;
+}
+
 void run_leaderboard(const LeaderboardOptions& o) {
     const OutputFormat format = output_format_from(o.format);
     auto store = open_store(o.db, /*read_only=*/true);
@@ -100,14 +118,10 @@ void run_leaderboard(const LeaderboardOptions& o) {
     }
     if (format == OutputFormat::Table && title) fmt::print("{}\n", *title);
     fmt::print("{}", render_leaderboard(rows, format, twins));
-    // A key whose evaluations come from several engines: said beside the table (on stderr for the
+    // Rows whose evaluations come from several engines: said beside the table (on stderr for the
     // machine-readable formats, which stay as they are).
-    std::set<std::pair<std::string, std::string>> keys;
-    for (const db::LeaderboardRow& r : rows) keys.insert({r.task, r.fidelity});
-    for (const auto& [task, fidelity] : keys)
-        if (const std::string note = mixed_engines_note(store->engines(task, fidelity)); !note.empty())
-            fmt::print(format == OutputFormat::Table ? stdout : stderr, "{}{}\n", note,
-                       keys.size() > 1 ? fmt::format(" ({} {})", task, fidelity) : "");
+    if (const std::string note = mixed_engines_note(engines_of_rows(*store, rows, q.run)); !note.empty())
+        fmt::print(format == OutputFormat::Table ? stdout : stderr, "{}\n", note);
 }
 
 }  // namespace

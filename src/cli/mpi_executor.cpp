@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "actsearch/engine/evaluate.hpp"
+#include "commands.hpp"
+
 #ifdef ACTSEARCH_HAVE_MPI
 #include <mpi.h>
 #endif
@@ -75,12 +78,21 @@ std::string recv_text(int source, int tag, MPI_Status* status_out) {
 class MpiExecutor final : public Executor {
 public:
     MpiExecutor() {
-        // Each worker announces how many jobs it trains at once.
+        // Each worker announces how many jobs it trains at once and its engine: results are stored as
+        // this rank's engine::identity(), so every rank must train with the same one (a throw here makes
+        // the search abort every rank).
         slots_.assign(static_cast<std::size_t>(g_size), 0);
         for (int w = 1; w < g_size; ++w) {
             MPI_Status st;
             const std::string hello = recv_text(MPI_ANY_SOURCE, kHello, &st);
             slots_[static_cast<std::size_t>(st.MPI_SOURCE)] = std::max(1, std::atoi(hello.c_str()));
+            const std::size_t space = hello.find(' ');
+            const std::string engine = space == std::string::npos ? "" : hello.substr(space + 1);
+            if (engine != engine::identity())
+                throw UsageError(fmt::format("MPI rank {} trains with {}, rank 0 with {}: run the same actsearch build "
+                                             "and oneDNN on every rank",
+                                             st.MPI_SOURCE, engine.empty() ? "an unknown engine" : engine,
+                                             engine::identity()));
         }
     }
 
@@ -181,7 +193,7 @@ std::unique_ptr<Executor> make_mpi_executor() {
 }
 
 void mpi_worker_loop(const std::vector<ScoreFn>& scorers, int threads) {
-    send_text(std::to_string(threads), 0, kHello);
+    send_text(std::to_string(threads) + " " + engine::identity(), 0, kHello);
     for (;;) {
         MPI_Status st;
         MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);

@@ -84,8 +84,16 @@ TEST(Fidelity, EnginesBehindTheEvaluationsAreRecordedAndAMixIsSaid) {
     // One engine: no note, in the fidelity table nor in the leaderboard.
     const std::vector<std::string> table_args{"fidelity", "--task", "synthetic", "--steps", "30", "--seeds", "2",
                                               "--db", db};
-    EXPECT_EQ(run_binary(table_args, dir.path()).out.find("note:"), std::string::npos);
-    EXPECT_EQ(run_binary({"leaderboard", "--db", db}, dir.path()).out.find("note:"), std::string::npos);
+    for (const ProcessResult& r : {run_binary(table_args, dir.path()), run_binary({"leaderboard", "--db", db}, dir.path())}) {
+        ASSERT_EQ(r.status, 0) << r.err;
+        EXPECT_NE(r.out.find("relu(x)"), std::string::npos) << r.out;
+        EXPECT_EQ(r.out.find("note:"), std::string::npos) << r.out;
+    }
+
+    // show lists each evaluation's engine.
+    const ProcessResult show = run_binary({"show", "relu(x)", "--db", db}, dir.path());
+    ASSERT_EQ(show.status, 0) << show.err;
+    EXPECT_NE(show.out.find(engine), std::string::npos) << show.out;
 
     // Five rows as an older version left them (no engine recorded), three from another engine revision.
     ASSERT_EQ(std::system(("sqlite3 '" + db + "' \"UPDATE evaluations SET engine = NULL WHERE id IN (SELECT id FROM "
@@ -113,14 +121,15 @@ TEST(Fidelity, EnginesBehindTheEvaluationsAreRecordedAndAMixIsSaid) {
     ASSERT_EQ(board.status, 0) << board.err;
     EXPECT_NE(board.out.find(expected), std::string::npos) << board.out;
     // Machine-readable output stays parseable: the note goes to stderr.
-    const ProcessResult json_board = run_binary({"leaderboard", "--db", db, "--format", "json"}, dir.path());
-    ASSERT_EQ(json_board.status, 0) << json_board.err;
-    EXPECT_NO_THROW((void)nlohmann::json::parse(json_board.out)) << json_board.out;
-    EXPECT_NE(json_board.err.find(expected), std::string::npos) << json_board.err;
-    // show lists each evaluation's engine.
-    const ProcessResult show = run_binary({"show", "relu(x)", "--db", db}, dir.path());
-    ASSERT_EQ(show.status, 0) << show.err;
-    EXPECT_NE(show.out.find("engine"), std::string::npos) << show.out;
+    for (const std::vector<std::string>& args_json :
+         {std::vector<std::string>{"leaderboard", "--db", db, "--format", "json"},
+          std::vector<std::string>{"fidelity", "--task", "synthetic", "--steps", "30", "--seeds", "2", "--db", db,
+                                   "--format", "json"}}) {
+        const ProcessResult r = run_binary(args_json, dir.path());
+        ASSERT_EQ(r.status, 0) << r.err;
+        EXPECT_NO_THROW((void)nlohmann::json::parse(r.out)) << r.out;
+        EXPECT_NE(r.err.find(expected), std::string::npos) << args_json[0] << ": " << r.err;
+    }
 }
 
 TEST(Fidelity, UserCsvAndAnotherTaskAsReference) {

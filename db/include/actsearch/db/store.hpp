@@ -70,8 +70,8 @@ struct EvaluationRecord {
     std::string engine;       // the engine that trained it (engine::identity()); empty: not recorded
 };
 
-// How many trained (ok or diverged) evaluations of a task and fidelity each engine produced; engine ""
-// counts the rows that do not record it.
+// How many trained (ok or diverged) evaluations behind a ranking each engine produced; engine "" counts
+// the rows that do not record it.
 struct EngineCount {
     std::string engine;
     std::int64_t evaluations = 0;
@@ -150,9 +150,6 @@ public:
     // representative's).
     std::optional<EvaluationRecord> find_evaluation(std::int64_t candidate, const std::string& task,
                                                     const std::string& fidelity, std::int64_t seed);
-    // The engines behind the trained evaluations of (task, fidelity), most evaluations first. More than
-    // one means a ranking at that key mixes rounding of different engine versions.
-    std::vector<EngineCount> engines(const std::string& task, const std::string& fidelity);
 
     std::vector<LeaderboardRow> leaderboard(const LeaderboardQuery& q);
 
