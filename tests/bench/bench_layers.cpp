@@ -196,6 +196,7 @@ void onednn_alternatives(int repeats) {
     };
     std::printf("### oneDNN's own layers beside the engine's (fmnist-cnn shapes, batch 128, thread CPU time, best of "
                 "repeats)\n\n| layer | engine ms | oneDNN ms | engine / oneDNN |\n|---|---:|---:|---:|\n");
+    std::string nan_rule;
     auto row = [](const std::string& name, double ours, double theirs) {
         std::printf("| %s | %.3f | %.3f | %.2f |\n", name.c_str(), ours * 1e3, theirs * 1e3, ours / theirs);
     };
@@ -273,6 +274,27 @@ void onednn_alternatives(int repeats) {
         });
         row("max-pool after " + std::to_string(u + 1) + " forward + backward (" + fwd_pd.impl_info_str() + ")", ours, theirs);
     }
+    {
+        // What each max-pool makes of a window holding a NaN (PyTorch's rule, the engine's: NaN wins).
+        const int c = 16;
+        const memory::desc src_md({1, c, 2, 2}, memory::data_type::f32, memory::format_tag::nhwc);
+        const memory::desc dst_md({1, c, 1, 1}, memory::data_type::f32, memory::format_tag::nhwc);
+        const pooling_forward::primitive_desc pd(
+            pooling_forward::desc(prop_kind::forward_training, algorithm::pooling_max, src_md, dst_md, {2, 2}, {2, 2},
+                                  {0, 0}, {0, 0}),
+            eng);
+        memory src(src_md, eng), dst(dst_md, eng), workspace(pd.workspace_desc(), eng);
+        float* x = static_cast<float*>(src.get_data_handle());
+        std::fill_n(x, 4 * c, 0.5f);
+        x[0] = std::nanf("");   // channel 0's first value
+        pooling_forward(pd).execute(strm, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}, {DNNL_ARG_WORKSPACE, workspace}});
+        strm.wait();
+        std::vector<float> ours(c);
+        maxpool2x2_forward(x, ours.data(), 1, 2, 2, c);
+        nan_rule = "A 2x2 window of 0.5s holding one NaN pools to " +
+                   std::to_string(static_cast<const float*>(dst.get_data_handle())[0]) + " in oneDNN and to " +
+                   std::to_string(ours[0]) + " in the engine (PyTorch's rule: NaN).";
+    }
 
     // Winograd against the engine's direct convolutions (conv2-4; the first layer has one input channel).
     const struct {
@@ -327,7 +349,7 @@ void onednn_alternatives(int repeats) {
             std::printf("| %s | %.3f | unavailable on this CPU (%s) | |\n", name.c_str(), ours * 1e3, e.what());
         }
     }
-    std::printf("\n");
+    std::printf("\n%s\n\n", nan_rule.c_str());
     omp_set_num_threads(previous_threads);
 }
 
