@@ -6,6 +6,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "actsearch/db/store.hpp"
 #include "helpers.hpp"
@@ -14,6 +15,17 @@ namespace actsearch::db::test {
 
 // The scratch directory of every test (tests/common): the db tests name it test::ScratchDir.
 using actsearch::test::ScratchDir;
+
+// Runs `sql` on the file at `path` through SQLite itself, as another program (or an older version)
+// would write it: the schema tests build databases of older versions this way.
+inline void exec_sql(const std::string& path, const std::string& sql) {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(raw);
+}
 
 inline RunInfo make_run(const std::string& strategy = "random", const std::string& task = "fmnist-mlp") {
     RunInfo r;

@@ -13,17 +13,12 @@ namespace {
 
 // A database exactly as version 1 wrote it, with one candidate.
 void write_v1(const std::string& path) {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
     const std::string sql = schema::migrations()[0].sql +
                             fmt::format(";\nPRAGMA application_id = {}; PRAGMA user_version = 1;\n"
                                         "INSERT INTO candidates (expr, structural_hash, fingerprint, valid) "
                                         "VALUES ('x*sigmoid(x)', 11, 22, 1);",
                                         schema::kApplicationId);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(raw);
+    test::exec_sql(path, sql);
 }
 
 TEST(SchemaV2, Version1DatabaseMigratesAndKeepsItsRows) {

@@ -12,20 +12,11 @@
 namespace actsearch::db {
 namespace {
 
-void exec(const std::string& path, const std::string& sql) {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(raw);
-}
-
 // A database exactly as version 2 wrote it: one run, one candidate, one evaluation with id 5.
 void write_v2(const std::string& path) {
     const auto steps = schema::migrations();
     ASSERT_GE(steps.size(), 2u);
-    exec(path, steps[0].sql + ";\n" + steps[1].sql +
+    test::exec_sql(path, steps[0].sql + ";\n" + steps[1].sql +
                    fmt::format(";\nPRAGMA application_id = {}; PRAGMA user_version = 2;\n", schema::kApplicationId) +
                    "INSERT INTO runs (id, created, status, strategy, space, task, seed, config, version) "
                    "VALUES (1, '2026-12-01', 'finished', 'random', 's', 'synthetic', 0, '{}', 'v2');"

@@ -13,20 +13,11 @@
 namespace actsearch::db {
 namespace {
 
-void exec(const std::string& path, const std::string& sql) {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(raw);
-}
-
 // A database exactly as version 3 wrote it: one run, two candidates, one evaluation with id 5.
 void write_v3(const std::string& path) {
     const auto steps = schema::migrations();
     ASSERT_GE(steps.size(), 3u);
-    exec(path, steps[0].sql + ";\n" + steps[1].sql + ";\n" + steps[2].sql +
+    test::exec_sql(path, steps[0].sql + ";\n" + steps[1].sql + ";\n" + steps[2].sql +
                    fmt::format(";\nPRAGMA application_id = {}; PRAGMA user_version = 3;\n", schema::kApplicationId) +
                    "INSERT INTO runs (id, created, status, strategy, space, task, seed, config, version) "
                    "VALUES (1, '2026-12-02', 'finished', 'random', 's', 'synthetic', 0, '{}', 'v3');"
